@@ -1,0 +1,78 @@
+# SPDX-License-Identifier: MIT
+# add_unikernel(<name> SOURCES <src>... [CMDLINE <text>] [LIBRARIES <lib>...])
+#
+# Builds <name>.img, a bootable PVH image of the program, and <name>.dbg, the same image with
+# its ELF symbols. CMDLINE is built into the image and parsed before the boot command line
+# (see README "Command line"): environment variables NAME=VALUE, parameters, arguments.
+# The image is linked twice: the first link gives the addresses for the panic symbol table,
+# the second adds that table after everything else, so no address changes.
+include_guard(GLOBAL)
+
+set(ATOLL_IMAGE_LIST "${CMAKE_BINARY_DIR}/atoll-images.txt")
+get_property(_atoll_list_started GLOBAL PROPERTY ATOLL_IMAGE_LIST_STARTED)
+if(NOT _atoll_list_started)
+    file(WRITE "${ATOLL_IMAGE_LIST}" "")
+    set_property(GLOBAL PROPERTY ATOLL_IMAGE_LIST_STARTED TRUE)
+endif()
+
+function(_atoll_c_string out text)
+    string(REPLACE "\\" "\\\\" text "${text}")
+    string(REPLACE "\"" "\\\"" text "${text}")
+    set(${out} "\"${text}\"" PARENT_SCOPE)
+endfunction()
+
+function(add_unikernel name)
+    cmake_parse_arguments(PARSE_ARGV 1 U "" "CMDLINE" "SOURCES;LIBRARIES")
+    if(U_UNPARSED_ARGUMENTS)
+        message(FATAL_ERROR "add_unikernel(${name}): unknown arguments: ${U_UNPARSED_ARGUMENTS}")
+    endif()
+    if(NOT U_SOURCES)
+        message(FATAL_ERROR "add_unikernel(${name}): SOURCES is required")
+    endif()
+
+    _atoll_c_string(name_c "${name}")
+    _atoll_c_string(cmdline_c "${U_CMDLINE}")
+    set(info "${CMAKE_CURRENT_BINARY_DIR}/${name}-image-info.c")
+    file(CONFIGURE OUTPUT "${info}" CONTENT
+        "const char atoll_image_name[] = ${name_c};\nconst char atoll_builtin_cmdline[] = ${cmdline_c};\n")
+
+    add_library(${name}-objects OBJECT ${U_SOURCES} "${info}")
+    target_link_libraries(${name}-objects PRIVATE ${U_LIBRARIES})
+
+    set(linker_script "${ATOLL_ROOT}/kernel/linker.ld")
+    set(sysroot_libs
+        "${ATOLL_SYSROOT}/lib/libc++.a" "${ATOLL_SYSROOT}/lib/libc++abi.a"
+        "${ATOLL_SYSROOT}/lib/libunwind.a" "${ATOLL_SYSROOT}/lib/libc.a"
+        "${ATOLL_SYSROOT}/lib/libfcontext.a" "${ATOLL_SYSROOT}/lib/libclang_rt.builtins.a")
+    set(link_options "-Wl,-T,${linker_script}" -Wl,--gc-sections -Wl,--eh-frame-hdr
+        -Wl,-z,max-page-size=4096 -Wl,-z,norelro -Wl,--build-id=none)
+
+    foreach(stage stage1 dbg)
+        set(t ${name}.${stage})
+        if(stage STREQUAL "stage1")
+            add_executable(${t} $<TARGET_OBJECTS:${name}-objects>)
+        else()
+            add_executable(${t} $<TARGET_OBJECTS:${name}-objects> "${CMAKE_CURRENT_BINARY_DIR}/${name}.symtab.S")
+        endif()
+        set_target_properties(${t} PROPERTIES LINKER_LANGUAGE CXX LINK_DEPENDS "${linker_script}")
+        target_link_libraries(${t} PRIVATE ${U_LIBRARIES} atoll_libos atoll_kernel ${sysroot_libs})
+        target_link_options(${t} PRIVATE ${link_options})
+    endforeach()
+
+    add_custom_command(
+        OUTPUT "${CMAKE_CURRENT_BINARY_DIR}/${name}.symtab.S"
+        COMMAND "${ATOLL_ROOT}/toolchain/gen-symtab.sh" "${CMAKE_NM}" $<TARGET_FILE:${name}.stage1>
+                "${CMAKE_CURRENT_BINARY_DIR}/${name}.symtab.S"
+        DEPENDS ${name}.stage1 "${ATOLL_ROOT}/toolchain/gen-symtab.sh"
+        COMMENT "Symbol table for ${name}")
+
+    set(image "${CMAKE_CURRENT_BINARY_DIR}/${name}.img")
+    add_custom_command(
+        OUTPUT "${image}"
+        COMMAND "${CMAKE_STRIP}" --strip-all -o "${image}" $<TARGET_FILE:${name}.dbg>
+        DEPENDS ${name}.dbg
+        COMMENT "Image ${name}.img")
+    add_custom_target(${name} ALL DEPENDS "${image}")
+    set_target_properties(${name} PROPERTIES ATOLL_IMAGE "${image}")
+    file(APPEND "${ATOLL_IMAGE_LIST}" "${name}\t${image}\n")
+endfunction()

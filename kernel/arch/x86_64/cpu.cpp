@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: MIT
+#include <kernel/arch.h>
+#include <kernel/panic.h>
+
+namespace atoll::arch {
+
+void outb(u16 port, u8 v) { asm volatile("outb %0, %1" : : "a"(v), "Nd"(port)); }
+u8 inb(u16 port)
+{
+    u8 v;
+    asm volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+    return v;
+}
+void outl(u16 port, u32 v) { asm volatile("outl %0, %1" : : "a"(v), "Nd"(port)); }
+u64 rdmsr(u32 msr)
+{
+    u32 lo, hi;
+    asm volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+    return (u64(hi) << 32) | lo;
+}
+void wrmsr(u32 msr, u64 v) { asm volatile("wrmsr" : : "c"(msr), "a"(u32(v)), "d"(u32(v >> 32))); }
+void cpuid(u32 leaf, u32 sub, u32* a, u32* b, u32* c, u32* d)
+{
+    asm volatile("cpuid" : "=a"(*a), "=b"(*b), "=c"(*c), "=d"(*d) : "a"(leaf), "c"(sub));
+}
+u64 read_tsc()
+{
+    u32 lo, hi;
+    asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    return (u64(hi) << 32) | lo;
+}
+u64 read_cr2()
+{
+    u64 v;
+    asm volatile("mov %%cr2, %0" : "=r"(v));
+    return v;
+}
+
+namespace {
+constexpr u32 k_msr_fs_base = 0xc0000100;
+bool s_have_fsgsbase = false;
+bool s_have_rdrand = false;
+bool s_have_rdseed = false;
+u32 s_hwcap = 0;
+} // namespace
+
+void set_fs_base(u64 base)
+{
+    if (s_have_fsgsbase)
+        asm volatile("wrfsbase %0" : : "r"(base));
+    else
+        wrmsr(k_msr_fs_base, base);
+}
+u64 fs_base() { return rdmsr(k_msr_fs_base); }
+u32 hwcap() { return s_hwcap; }
+void pause() { asm volatile("pause"); }
+void halt_forever()
+{
+    for (;;)
+        asm volatile("cli; hlt");
+}
+
+bool random_u64(u64* out)
+{
+    for (int tries = 0; tries < 10; ++tries) {
+        unsigned char ok;
+        u64 v;
+        if (s_have_rdseed)
+            asm volatile("rdseed %0; setc %1" : "=r"(v), "=qm"(ok));
+        else if (s_have_rdrand)
+            asm volatile("rdrand %0; setc %1" : "=r"(v), "=qm"(ok));
+        else
+            return false;
+        if (ok) {
+            *out = v;
+            return true;
+        }
+    }
+    return false;
+}
+
+namespace {
+
+struct [[gnu::packed]] Tss {
+    u32 reserved0;
+    u64 rsp[3];
+    u64 reserved1;
+    u64 ist[7];
+    u64 reserved2;
+    u16 reserved3;
+    u16 iomap_base;
+};
+
+struct [[gnu::packed]] DescriptorPointer {
+    u16 limit;
+    u64 base;
+};
+
+struct IdtEntry {
+    u16 offset_low;
+    u16 selector;
+    u8 ist;
+    u8 type_attr;
+    u16 offset_mid;
+    u32 offset_high;
+    u32 zero;
+};
+
+// IST stacks: a double fault and the faults a stack overflow causes (#PF, #GP, #SS) run on
+// stacks of their own, so the report works even when the faulting stack is gone.
+constexpr std::size_t k_ist_stack_size = 16384;
+alignas(16) u8 s_ist_double_fault[k_ist_stack_size];
+alignas(16) u8 s_ist_fault[k_ist_stack_size];
+alignas(16) u8 s_ist_nmi[k_ist_stack_size];
+
+Tss s_tss;
+u64 s_gdt[7];
+IdtEntry s_idt[256];
+
+} // namespace
+
+extern "C" const u64 isr_table[32];
+
+void cpu_init()
+{
+    u32 a, b, c, d;
+    cpuid(1, 0, &a, &b, &c, &d);
+    s_hwcap = d;
+    s_have_rdrand = c & (1u << 30);
+    cpuid(0, 0, &a, &b, &c, &d);
+    if (a >= 7) {
+        cpuid(7, 0, &a, &b, &c, &d);
+        s_have_fsgsbase = b & 1;
+        s_have_rdseed = b & (1u << 18);
+    }
+
+    s_tss.ist[0] = reinterpret_cast<u64>(s_ist_double_fault + k_ist_stack_size);
+    s_tss.ist[1] = reinterpret_cast<u64>(s_ist_fault + k_ist_stack_size);
+    s_tss.ist[2] = reinterpret_cast<u64>(s_ist_nmi + k_ist_stack_size);
+    s_tss.iomap_base = sizeof(Tss);
+
+    u64 tss = reinterpret_cast<u64>(&s_tss);
+    u64 limit = sizeof(Tss) - 1;
+    s_gdt[0] = 0;
+    s_gdt[1] = 0x00af9a000000ffff; // 0x08 code64
+    s_gdt[2] = 0x00cf92000000ffff; // 0x10 data
+    s_gdt[3] = (limit & 0xffff) | ((tss & 0xffffff) << 16) | (u64(0x89) << 40) |
+               (((limit >> 16) & 0xf) << 48) | (((tss >> 24) & 0xff) << 56); // 0x18 TSS
+    s_gdt[4] = tss >> 32;
+    DescriptorPointer gdtr { sizeof(s_gdt) - 1, reinterpret_cast<u64>(s_gdt) };
+    asm volatile("lgdt %0\n"
+                 "pushq $0x08\n"
+                 "leaq 1f(%%rip), %%rax\n"
+                 "pushq %%rax\n"
+                 "lretq\n"
+                 "1:\n"
+                 "mov $0x10, %%ax\n"
+                 "mov %%ax, %%ds\n"
+                 "mov %%ax, %%es\n"
+                 "mov %%ax, %%ss\n"
+                 "mov $0x18, %%ax\n"
+                 "ltr %%ax\n"
+                 :
+                 : "m"(gdtr)
+                 : "rax", "memory");
+
+    for (u32 v = 0; v < 32; ++v) {
+        u64 handler = isr_table[v];
+        u8 ist = 0;
+        if (v == 8)
+            ist = 1;
+        else if (v == 12 || v == 13 || v == 14)
+            ist = 2;
+        else if (v == 2 || v == 18)
+            ist = 3;
+        s_idt[v] = IdtEntry { u16(handler), 0x08, ist, 0x8e, u16(handler >> 16), u32(handler >> 32), 0 };
+    }
+    DescriptorPointer idtr { sizeof(s_idt) - 1, reinterpret_cast<u64>(s_idt) };
+    asm volatile("lidt %0" : : "m"(idtr));
+}
+
+} // namespace atoll::arch
+
+extern "C" void atoll_exception(atoll::arch::InterruptFrame* frame)
+{
+    atoll::kernel::panic_from_exception(*frame);
+}

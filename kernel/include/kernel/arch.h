@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// The hardware seam: portable kernel code sees only these declarations; kernel/arch/x86_64/
+// defines them.
+
+#include <kernel/types.h>
+
+namespace atoll::arch {
+
+struct InterruptFrame {
+    u64 r15, r14, r13, r12, r11, r10, r9, r8, rbp, rdi, rsi, rdx, rcx, rbx, rax;
+    u64 vector, error_code;
+    u64 rip, cs, rflags, rsp, ss; // pushed by the CPU
+};
+
+void cpu_init();                    // final GDT with TSS and IST stacks, IDT
+u64 read_tsc();
+u64 read_cr2();
+void set_fs_base(u64 base);
+u64 fs_base();
+u32 hwcap();                        // CPUID.1:EDX, for AT_HWCAP
+bool random_u64(u64* out);          // RDRAND/RDSEED when the CPU has them
+[[noreturn]] void halt_forever();
+void pause();
+
+void outb(u16 port, u8 v);
+u8 inb(u16 port);
+void outl(u16 port, u32 v);
+u64 rdmsr(u32 msr);
+void wrmsr(u32 msr, u64 v);
+void cpuid(u32 leaf, u32 sub, u32* a, u32* b, u32* c, u32* d);
+
+} // namespace atoll::arch

@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <kernel/memmap.h>
+
+namespace atoll::kernel {
+
+// Everything below this address is never handed out and never a valid application pointer:
+// it holds the null page, firmware data and the boot information.
+constexpr u64 k_low_memory_end = 0x100000;
+// The boot page tables identity-map this much; RAM above it is not used yet.
+constexpr u64 k_identity_map_end = u64(4) << 30;
+
+// Builds the page allocator from the platform memory map, minus the image and `reserved`.
+[[nodiscard]] const char* memory_init(const MemoryMapEntry* map, std::size_t count,
+    const Range* reserved, std::size_t reserved_count);
+
+// Page-granular physical memory (identity-mapped, so also the virtual address).
+[[nodiscard]] bool alloc_pages(u64 size, u64* addr);
+void free_pages(u64 addr, u64 size);
+// Takes exactly [addr, addr + size) when all of it is free.
+[[nodiscard]] bool claim_pages(u64 addr, u64 size);
+
+// True when every byte of [addr, addr + len) is RAM the image may touch: the image itself and
+// all memory the allocator manages, free or not. Used to validate pointers from applications.
+bool is_mapped_memory(u64 addr, u64 len);
+
+u64 memory_total();
+u64 memory_free();
+u64 memory_ignored(); // RAM the map offered that lies beyond the identity map
+
+} // namespace atoll::kernel

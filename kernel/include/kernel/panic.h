@@ -1,0 +1,29 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <kernel/arch.h>
+
+namespace atoll::kernel {
+
+// Exit codes the host sees when the guest dies, chosen to match what a Linux process killed by
+// the same event reports, so orchestrators read them the usual way.
+constexpr int k_exit_sigill = 128 + 4;  // invalid opcode (also musl's a_crash)
+constexpr int k_exit_sigabrt = 128 + 6; // abort(), kernel panic
+constexpr int k_exit_sigfpe = 128 + 8;  // divide error
+constexpr int k_exit_sigsegv = 128 + 11; // page fault, protection fault, stack fault
+
+// Prints the message, a backtrace from the caller, and ends the VM with k_exit_sigabrt.
+[[noreturn, gnu::format(printf, 1, 2)]] void panic(const char* fmt, ...);
+// Prints the exception, registers and a backtrace from the faulting frame; ends the VM.
+[[noreturn]] void panic_from_exception(const arch::InterruptFrame& frame);
+
+// Name of the function containing addr, and the offset into it; nullptr when unknown.
+const char* symbolize(u64 addr, u64* offset);
+
+} // namespace atoll::kernel
+
+#define VERIFY(cond)                                                                          \
+    do {                                                                                      \
+        if (!(cond)) [[unlikely]]                                                             \
+            ::atoll::kernel::panic("VERIFY(%s) failed at %s:%d", #cond, __FILE__, __LINE__); \
+    } while (0)

@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: MIT
+#include <kernel/arch.h>
+#include <kernel/console.h>
+
+#include <cstdarg>
+#include <cstdio>
+
+namespace atoll::kernel {
+
+namespace {
+// 16550 UART at COM1 (the port QEMU's isa-serial and Firecracker's serial use).
+constexpr u16 k_com1 = 0x3f8;
+constexpr u16 k_lsr = 5;
+constexpr u8 k_lsr_thr_empty = 0x20;
+bool s_uart_present = false;
+} // namespace
+
+void console_init()
+{
+    using arch::inb;
+    using arch::outb;
+    // A scratch register round trip tells whether a UART answers at all.
+    outb(k_com1 + 7, 0x5a);
+    s_uart_present = inb(k_com1 + 7) == 0x5a;
+    if (!s_uart_present)
+        return;
+    outb(k_com1 + 1, 0x00); // no UART interrupts
+    outb(k_com1 + 3, 0x80); // DLAB: set the divisor
+    outb(k_com1 + 0, 0x01); // 115200 baud
+    outb(k_com1 + 1, 0x00);
+    outb(k_com1 + 3, 0x03); // 8N1
+    outb(k_com1 + 2, 0xc7); // FIFO on, cleared
+}
+
+void console_write(const char* s, std::size_t n)
+{
+    if (!s_uart_present)
+        return;
+    for (std::size_t i = 0; i < n; ++i) {
+        // Bounded wait: a wedged UART must not hang the guest.
+        for (int spin = 0; spin < 100000 && !(arch::inb(k_com1 + k_lsr) & k_lsr_thr_empty); ++spin)
+            arch::pause();
+        arch::outb(k_com1, static_cast<u8>(s[i]));
+    }
+}
+
+void log(const char* fmt, ...)
+{
+    char buf[512];
+    int prefix = 7;
+    __builtin_memcpy(buf, "atoll: ", prefix);
+    va_list ap;
+    va_start(ap, fmt);
+    int n = std::vsnprintf(buf + prefix, sizeof(buf) - prefix - 1, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        n = 0;
+    std::size_t len = prefix + (static_cast<std::size_t>(n) < sizeof(buf) - prefix - 1 ? n : sizeof(buf) - prefix - 2);
+    buf[len++] = '\n';
+    console_write(buf, len);
+}
+
+} // namespace atoll::kernel

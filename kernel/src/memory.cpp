@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: MIT
+#include <kernel/memory.h>
+#include <kernel/panic.h>
+
+extern "C" char __image_start[];
+extern "C" char __image_end[];
+
+namespace atoll::kernel {
+
+namespace {
+RangeSet s_free; // pages nobody owns
+RangeSet s_ram;  // all RAM the image may touch (image + managed pages)
+u64 s_total = 0;
+u64 s_ignored = 0;
+} // namespace
+
+const char* memory_init(const MemoryMapEntry* map, std::size_t count, const Range* reserved,
+    std::size_t reserved_count)
+{
+    Range image { reinterpret_cast<u64>(__image_start), reinterpret_cast<u64>(__image_end) };
+    Range all_reserved[17];
+    if (reserved_count > 16)
+        return "too many reserved ranges";
+    for (std::size_t i = 0; i < reserved_count; ++i)
+        all_reserved[i] = reserved[i];
+    all_reserved[reserved_count] = image;
+    Range low { 0, k_low_memory_end };
+    if (const char* err = collect_usable_memory(map, count, &low, 1, k_identity_map_end, s_ram))
+        return err;
+    if (const char* err = collect_usable_memory(map, count, all_reserved, reserved_count + 1, k_identity_map_end, s_free))
+        return err;
+    if (!s_ram.contains(Range { align_down(image.start, k_page_size), align_up(image.end, k_page_size) }))
+        return "the memory map does not contain the image as RAM";
+    s_total = s_ram.total();
+    for (std::size_t i = 0; i < count; ++i) {
+        if (map[i].type == k_memory_type_ram && map[i].addr + map[i].size > k_identity_map_end) {
+            u64 start = map[i].addr > k_identity_map_end ? map[i].addr : k_identity_map_end;
+            s_ignored += map[i].addr + map[i].size - start;
+        }
+    }
+    return nullptr;
+}
+
+bool alloc_pages(u64 size, u64* addr)
+{
+    return s_free.allocate(align_up(size, k_page_size), k_page_size, addr, k_low_memory_end);
+}
+
+void free_pages(u64 addr, u64 size)
+{
+    RangeError err {};
+    if (!s_free.insert(Range { addr, addr + align_up(size, k_page_size) }, &err))
+        panic("free_pages(0x%llx, %llu): %s", static_cast<unsigned long long>(addr),
+            static_cast<unsigned long long>(size), err == RangeError::Overlap ? "double free" : "allocator full");
+}
+
+bool claim_pages(u64 addr, u64 size)
+{
+    Range r { addr, addr + align_up(size, k_page_size) };
+    if (r.end < r.start || r.start < k_low_memory_end || !s_free.contains(r))
+        return false;
+    return s_free.remove(r);
+}
+
+bool is_mapped_memory(u64 addr, u64 len)
+{
+    if (addr + len < addr)
+        return false;
+    return s_ram.contains(Range { addr, addr + len });
+}
+
+u64 memory_total() { return s_total; }
+u64 memory_free() { return s_free.total(); }
+u64 memory_ignored() { return s_ignored; }
+
+} // namespace atoll::kernel

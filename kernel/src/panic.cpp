@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: MIT
+#include <kernel/console.h>
+#include <kernel/memory.h>
+#include <kernel/panic.h>
+#include <kernel/platform.h>
+
+#include <cstdarg>
+#include <cstdio>
+
+// The symbol table generated from the image's first link pass (toolchain/gen-symtab.sh):
+//   u32 count, u32 strings_offset, then count x { u32 address, u32 name_offset }, sorted by
+//   address, then NUL-terminated names. Weak: an image linked without it has no names.
+extern "C" [[gnu::weak]] const atoll::u32 atoll_symtab[];
+
+namespace atoll::kernel {
+
+namespace {
+
+bool s_panicking = false;
+
+const char* exception_name(u64 v)
+{
+    static const char* const names[32] = { "divide error (#DE)", "debug (#DB)", "NMI",
+        "breakpoint (#BP)", "overflow (#OF)", "bound range (#BR)", "invalid opcode (#UD)",
+        "device not available (#NM)", "double fault (#DF)", "coprocessor overrun",
+        "invalid TSS (#TS)", "segment not present (#NP)", "stack fault (#SS)",
+        "general protection fault (#GP)", "page fault (#PF)", "reserved 15",
+        "x87 floating point (#MF)", "alignment check (#AC)", "machine check (#MC)",
+        "SIMD floating point (#XM)", "virtualization (#VE)", "control protection (#CP)",
+        "reserved 22", "reserved 23", "reserved 24", "reserved 25", "reserved 26", "reserved 27",
+        "hypervisor injection (#HV)", "VMM communication (#VC)", "security (#SX)", "reserved 31" };
+    return v < 32 ? names[v] : "unknown";
+}
+
+int exit_code_for(u64 vector)
+{
+    switch (vector) {
+    case 0:
+    case 16:
+    case 19:
+        return k_exit_sigfpe;
+    case 6:
+        return k_exit_sigill;
+    default:
+        return k_exit_sigsegv;
+    }
+}
+
+void print(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
+void print(const char* fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = std::vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        console_write(buf, static_cast<std::size_t>(n) < sizeof(buf) ? n : sizeof(buf) - 1);
+}
+
+void print_location(u64 addr)
+{
+    u64 offset = 0;
+    if (const char* name = symbolize(addr, &offset))
+        print("%s+0x%llx", name, static_cast<unsigned long long>(offset));
+    else
+        print("??");
+}
+
+// Walks the frame-pointer chain (every object in the image keeps frame pointers). Each frame
+// is checked to be mapped, aligned and moving up the stack before it is read.
+void print_backtrace(u64 rip, u64 rbp)
+{
+    print("  backtrace:\n");
+    print("    #0  0x%016llx  ", static_cast<unsigned long long>(rip));
+    print_location(rip);
+    print("\n");
+    for (int depth = 1; depth < 32; ++depth) {
+        if (rbp == 0 || (rbp & 7) != 0 || !is_mapped_memory(rbp, 16))
+            break;
+        auto* frame = reinterpret_cast<const u64*>(rbp);
+        u64 ret = frame[1];
+        u64 next = frame[0];
+        if (ret == 0)
+            break;
+        print("    #%-2d 0x%016llx  ", depth, static_cast<unsigned long long>(ret));
+        print_location(ret - 1); // the call instruction, not the one after it
+        print("\n");
+        if (next <= rbp)
+            break;
+        rbp = next;
+    }
+}
+
+} // namespace
+
+const char* symbolize(u64 addr, u64* offset)
+{
+    if (!atoll_symtab)
+        return nullptr;
+    u32 count = atoll_symtab[0];
+    const char* strings = reinterpret_cast<const char*>(atoll_symtab) + atoll_symtab[1];
+    const u32* entries = atoll_symtab + 2;
+    // Last entry whose address <= addr.
+    u32 lo = 0, hi = count;
+    while (lo < hi) {
+        u32 mid = (lo + hi) / 2;
+        if (entries[2 * mid] <= addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == 0)
+        return nullptr;
+    *offset = addr - entries[2 * (lo - 1)];
+    return strings + entries[2 * (lo - 1) + 1];
+}
+
+void panic(const char* fmt, ...)
+{
+    if (s_panicking) {
+        print("atoll: panic while panicking\n");
+        shutdown(k_exit_sigabrt);
+    }
+    s_panicking = true;
+    char buf[400];
+    va_list ap;
+    va_start(ap, fmt);
+    std::vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    print("atoll: panic: %s\n", buf);
+    print_backtrace(reinterpret_cast<u64>(__builtin_return_address(0)),
+        reinterpret_cast<u64>(__builtin_frame_address(1)));
+    print("atoll: exiting with code %d\n", k_exit_sigabrt);
+    shutdown(k_exit_sigabrt);
+}
+
+void panic_from_exception(const arch::InterruptFrame& f)
+{
+    if (s_panicking) {
+        print("atoll: %s while panicking at rip=0x%llx\n", exception_name(f.vector),
+            static_cast<unsigned long long>(f.rip));
+        shutdown(k_exit_sigabrt);
+    }
+    s_panicking = true;
+    using ull = unsigned long long;
+    print("atoll: panic: %s at rip=0x%016llx in ", exception_name(f.vector), static_cast<ull>(f.rip));
+    print_location(f.rip);
+    print("\n");
+    print("  vector %llu, error code 0x%llx", static_cast<ull>(f.vector), static_cast<ull>(f.error_code));
+    if (f.vector == 14) {
+        u64 cr2 = arch::read_cr2();
+        u64 e = f.error_code;
+        print(" (%s, %s%s)\n  faulting address 0x%016llx%s", (e & 2) ? "write" : ((e & 16) ? "instruction fetch" : "read"),
+            (e & 1) ? "protection violation" : "page not present", (e & 8) ? ", reserved bit" : "",
+            static_cast<ull>(cr2), cr2 < k_page_size ? ": null pointer dereference" : "");
+    }
+    print("\n");
+    print("  rax=%016llx rbx=%016llx rcx=%016llx rdx=%016llx\n", static_cast<ull>(f.rax),
+        static_cast<ull>(f.rbx), static_cast<ull>(f.rcx), static_cast<ull>(f.rdx));
+    print("  rsi=%016llx rdi=%016llx rbp=%016llx rsp=%016llx\n", static_cast<ull>(f.rsi),
+        static_cast<ull>(f.rdi), static_cast<ull>(f.rbp), static_cast<ull>(f.rsp));
+    print("  r8 =%016llx r9 =%016llx r10=%016llx r11=%016llx\n", static_cast<ull>(f.r8),
+        static_cast<ull>(f.r9), static_cast<ull>(f.r10), static_cast<ull>(f.r11));
+    print("  r12=%016llx r13=%016llx r14=%016llx r15=%016llx\n", static_cast<ull>(f.r12),
+        static_cast<ull>(f.r13), static_cast<ull>(f.r14), static_cast<ull>(f.r15));
+    print("  rflags=%016llx cs=%llx ss=%llx fs_base=%016llx\n", static_cast<ull>(f.rflags),
+        static_cast<ull>(f.cs), static_cast<ull>(f.ss), static_cast<ull>(arch::fs_base()));
+    print_backtrace(f.rip, f.rbp);
+    int code = exit_code_for(f.vector);
+    print("atoll: exiting with code %d\n", code);
+    shutdown(code);
+}
+
+} // namespace atoll::kernel

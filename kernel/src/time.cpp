@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: MIT
+#include <kernel/arch.h>
+#include <kernel/console.h>
+#include <kernel/time.h>
+
+namespace atoll::kernel {
+
+namespace {
+
+constexpr u32 k_msr_apic_base = 0x1b;
+constexpr u64 k_apic_bus_hz = 1000000000; // QEMU (TCG) and KVM model the APIC bus at 1 GHz
+constexpr u32 k_lapic_svr = 0xf0;
+constexpr u32 k_lapic_lvt_timer = 0x320;
+constexpr u32 k_lapic_initial_count = 0x380;
+constexpr u32 k_lapic_current_count = 0x390;
+constexpr u32 k_lapic_divide = 0x3e0;
+
+u64 s_tsc_hz = 0;
+u64 s_tsc_at_boot = 0;
+bool s_realtime_known = false;
+i64 s_realtime_offset_ns = 0; // realtime = monotonic + offset
+
+volatile u32& lapic(u32 reg)
+{
+    u64 base = arch::rdmsr(k_msr_apic_base) & ~u64(0xfff);
+    return *reinterpret_cast<volatile u32*>(base + reg);
+}
+
+void calibrate()
+{
+    u64 apic_base = arch::rdmsr(k_msr_apic_base);
+    if (!(apic_base & (1u << 11)))
+        arch::wrmsr(k_msr_apic_base, apic_base | (1u << 11));
+    lapic(k_lapic_svr) = lapic(k_lapic_svr) | 0x100;
+    lapic(k_lapic_lvt_timer) = 1u << 16; // masked: we only read the counter
+    lapic(k_lapic_divide) = 0xb;         // divide by 1
+    lapic(k_lapic_initial_count) = 0xffffffff;
+    // 2 ms window: long enough for a stable ratio, short enough not to matter at first use.
+    constexpr u32 k_ticks = 2000000;
+    u32 c0 = lapic(k_lapic_current_count);
+    u64 t0 = arch::read_tsc();
+    u32 c1 = c0;
+    while (c0 - c1 < k_ticks)
+        c1 = lapic(k_lapic_current_count);
+    u64 t1 = arch::read_tsc();
+    lapic(k_lapic_initial_count) = 0;
+    u64 hz = (t1 - t0) * (k_apic_bus_hz / 1000) / ((c0 - c1) / 1000);
+    s_tsc_hz = hz ? hz : 1000000000;
+}
+
+u8 cmos(u8 reg)
+{
+    arch::outb(0x70, reg);
+    return arch::inb(0x71);
+}
+
+bool read_cmos_time(u64* unix_ns)
+{
+    if (cmos(0x0a) == 0xff) // no RTC (microvm with rtc=off): the bus floats high
+        return false;
+    for (int i = 0; i < 100000 && (cmos(0x0a) & 0x80); ++i) // update in progress
+        arch::pause();
+    u8 sec = cmos(0), min = cmos(2), hour = cmos(4), day = cmos(7), mon = cmos(8), year = cmos(9);
+    u8 status_b = cmos(0x0b);
+    auto bin = [&](u8 v) -> unsigned { return (status_b & 4) ? v : (v & 0x0f) + (v >> 4) * 10; };
+    bool pm = !(status_b & 2) && (hour & 0x80);
+    unsigned h = bin(hour & 0x7f);
+    if (pm)
+        h = (h % 12) + 12;
+    unsigned m = bin(mon), d = bin(day);
+    if (m < 1 || m > 12 || d < 1 || d > 31 || h > 23 || bin(min) > 59 || bin(sec) > 60)
+        return false;
+    i64 days = days_from_civil(2000 + bin(year), m, d);
+    *unix_ns = static_cast<u64>(((days * 24 + h) * 60 + bin(min)) * 60 + bin(sec)) * 1000000000ull;
+    return true;
+}
+
+} // namespace
+
+void time_mark_boot() { s_tsc_at_boot = arch::read_tsc(); }
+u64 tsc_at_boot() { return s_tsc_at_boot; }
+
+u64 tsc_hz()
+{
+    if (!s_tsc_hz)
+        calibrate();
+    return s_tsc_hz;
+}
+
+u64 monotonic_ns()
+{
+    u64 hz = tsc_hz();
+    u64 t = arch::read_tsc() - s_tsc_at_boot;
+    return static_cast<u64>(static_cast<unsigned __int128>(t) * 1000000000u / hz);
+}
+
+void set_realtime_base(u64 unix_ns)
+{
+    s_realtime_offset_ns = static_cast<i64>(unix_ns) - static_cast<i64>(monotonic_ns());
+    s_realtime_known = true;
+}
+
+u64 realtime_ns()
+{
+    if (!s_realtime_known) {
+        u64 ns = 0;
+        if (!read_cmos_time(&ns))
+            log("no wall-clock source (no atoll.realtime= and no RTC): time starts at 1970");
+        set_realtime_base(ns);
+    }
+    return static_cast<u64>(static_cast<i64>(monotonic_ns()) + s_realtime_offset_ns);
+}
+
+bool parse_realtime(const char* text, u64* unix_ns)
+{
+    u64 sec = 0, frac = 0, scale = 1000000000;
+    const char* p = text;
+    if (*p < '0' || *p > '9')
+        return false;
+    for (; *p >= '0' && *p <= '9'; ++p)
+        sec = sec * 10 + static_cast<u64>(*p - '0');
+    if (*p == '.') {
+        for (++p; *p >= '0' && *p <= '9'; ++p) {
+            if (scale > 1) {
+                scale /= 10;
+                frac += static_cast<u64>(*p - '0') * scale;
+            }
+        }
+    }
+    if (*p != '\0' || sec > 1ull << 33)
+        return false;
+    *unix_ns = sec * 1000000000ull + frac;
+    return true;
+}
+
+void spin_for_ns(u64 ns)
+{
+    u64 end = monotonic_ns() + ns;
+    while (monotonic_ns() < end)
+        arch::pause();
+}
+
+i64 days_from_civil(i64 y, unsigned m, unsigned d)
+{
+    // Howard Hinnant's well-known algorithm, restated: years start in March so the leap day
+    // comes last; eras are 400-year cycles of 146097 days.
+    y -= m <= 2;
+    const i64 era = (y >= 0 ? y : y - 399) / 400;
+    const unsigned yoe = static_cast<unsigned>(y - era * 400);
+    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + static_cast<i64>(doe) - 719468;
+}
+
+} // namespace atoll::kernel

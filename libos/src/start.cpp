@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: MIT
+// atoll_main: the boot phases in order, then the application's main() through musl's
+// __libc_start_main with a Linux-shaped argv/envp/auxv.
+
+#include "syscalls.h"
+
+#include <kernel/arch.h>
+#include <kernel/boot.h>
+#include <kernel/cmdline.h>
+#include <kernel/console.h>
+#include <kernel/memory.h>
+#include <kernel/panic.h>
+#include <kernel/platform.h>
+#include <kernel/time.h>
+
+#include <cerrno>
+#include <cstring>
+#include <elf.h>
+
+extern "C" {
+// Supplied per image by add_unikernel() (generated source): the image's name (argv[0]) and
+// the command line built into it.
+extern const char atoll_image_name[];
+extern const char atoll_builtin_cmdline[];
+
+extern const Elf64_Ehdr __ehdr_start;
+int main(int, char**, char**);
+int __libc_start_main(int (*)(int, char**, char**), int, char**, void (*)(), void (*)(), void (*)());
+void atoll_call_on_stack(void* stack_top, void (*fn)(void*), void* arg);
+
+// The C++ ABI's handle for this "shared object"; the image is one.
+void* __dso_handle = &__dso_handle;
+}
+
+namespace atoll::libos {
+
+void fill_random(void* buf, std::size_t len);
+
+namespace {
+
+kernel::BootInfo s_boot;
+CommandLine s_cmdline;
+char s_builtin_cmdline_copy[4096];
+
+constexpr std::size_t k_main_stack_size = 512 * 1024;
+
+// Parameters the kernel and libOS understand; any other key with a dot is reported.
+constexpr const char* k_known_params[] = { "atoll.realtime" };
+
+void check_params()
+{
+    for (std::size_t i = 0; i < s_cmdline.paramc; ++i) {
+        bool known = false;
+        for (const char* k : k_known_params)
+            known = known || std::strcmp(s_cmdline.params[i].key, k) == 0;
+        if (!known)
+            kernel::log("unknown command-line parameter '%s' (ignored)", s_cmdline.params[i].key);
+    }
+    if (const char* rt = s_cmdline.param("atoll.realtime")) {
+        u64 ns = 0;
+        if (kernel::parse_realtime(rt, &ns))
+            kernel::set_realtime_base(ns);
+        else
+            kernel::log("bad atoll.realtime=%s (want SECONDS[.FRACTION] since 1970): ignored", rt);
+    }
+}
+
+struct StartBlock {
+    char** argv;
+    int argc;
+};
+
+// Lays out argv, envp and auxv as the Linux ABI does (musl finds envp after argv's NULL and
+// auxv after envp's NULL) in a block of fresh pages.
+StartBlock build_start_block()
+{
+    std::size_t argc = s_cmdline.argc + 1;
+    std::size_t strings = std::strlen(atoll_image_name) + 1;
+    for (std::size_t i = 0; i < s_cmdline.argc; ++i)
+        strings += std::strlen(s_cmdline.args[i]) + 1;
+    for (std::size_t i = 0; i < s_cmdline.envc; ++i)
+        strings += std::strlen(s_cmdline.env[i]) + 1;
+    constexpr std::size_t k_auxv_pairs = 20;
+    std::size_t words = argc + 1 + s_cmdline.envc + 1 + 2 * k_auxv_pairs;
+    std::size_t size = words * sizeof(u64) + strings + 16 /* AT_RANDOM */ + 8 /* "x86_64" */;
+    u64 block = 0;
+    if (!kernel::alloc_pages(size, &block))
+        kernel::panic("out of memory building the program's arguments (%zu bytes)", size);
+    auto* vec = reinterpret_cast<u64*>(block);
+    char* str = reinterpret_cast<char*>(block + words * sizeof(u64));
+    auto put = [&](const char* s) {
+        std::size_t n = std::strlen(s) + 1;
+        std::memcpy(str, s, n);
+        char* at = str;
+        str += n;
+        return reinterpret_cast<u64>(at);
+    };
+    std::size_t w = 0;
+    vec[w++] = put(atoll_image_name);
+    u64 execfn = vec[0];
+    for (std::size_t i = 0; i < s_cmdline.argc; ++i)
+        vec[w++] = put(s_cmdline.args[i]);
+    vec[w++] = 0;
+    for (std::size_t i = 0; i < s_cmdline.envc; ++i)
+        vec[w++] = put(s_cmdline.env[i]);
+    vec[w++] = 0;
+    auto* random = reinterpret_cast<unsigned char*>(str);
+    fill_random(random, 16);
+    str += 16;
+    u64 platform = put("x86_64");
+    const auto* eh = &__ehdr_start;
+    u64 aux[][2] = {
+        { AT_PHDR, reinterpret_cast<u64>(eh) + eh->e_phoff },
+        { AT_PHENT, eh->e_phentsize },
+        { AT_PHNUM, eh->e_phnum },
+        { AT_PAGESZ, k_page_size },
+        { AT_BASE, 0 },
+        { AT_FLAGS, 0 },
+        { AT_ENTRY, eh->e_entry },
+        { AT_UID, 0 },
+        { AT_EUID, 0 },
+        { AT_GID, 0 },
+        { AT_EGID, 0 },
+        { AT_SECURE, 0 },
+        { AT_HWCAP, arch::hwcap() },
+        { AT_CLKTCK, 100 },
+        { AT_RANDOM, reinterpret_cast<u64>(random) },
+        { AT_PLATFORM, platform },
+        { AT_EXECFN, execfn },
+        { AT_NULL, 0 },
+    };
+    static_assert(sizeof(aux) / sizeof(aux[0]) <= k_auxv_pairs);
+    for (auto& pair : aux) {
+        vec[w++] = pair[0];
+        vec[w++] = pair[1];
+    }
+    return StartBlock { reinterpret_cast<char**>(vec), static_cast<int>(argc) };
+}
+
+void run_main(void* arg)
+{
+    auto* sb = static_cast<StartBlock*>(arg);
+    __libc_start_main(main, sb->argc, sb->argv, nullptr, nullptr, nullptr);
+    kernel::panic("__libc_start_main returned");
+}
+
+} // namespace
+
+} // namespace atoll::libos
+
+// Called by the PVH entry code (kernel/arch/x86_64/boot.S) in long mode on the boot stack.
+extern "C" [[noreturn]] void atoll_main(atoll::u64 start_info)
+{
+    using namespace atoll;
+    using namespace atoll::libos;
+
+    // Phase 1: early platform. Nothing may allocate before the boot info is copied.
+    kernel::time_mark_boot();
+    kernel::console_init();
+    arch::cpu_init();
+    if (const char* err = kernel::read_pvh_start_info(start_info, s_boot))
+        kernel::panic("boot: %s", err);
+
+    // Phase 2: memory.
+    Range reserved[kernel::BootInfo::k_max_modules];
+    for (std::size_t i = 0; i < s_boot.module_count; ++i)
+        reserved[i] = Range { s_boot.modules[i].addr, s_boot.modules[i].addr + s_boot.modules[i].size };
+    if (const char* err = kernel::memory_init(s_boot.map, s_boot.map_count, reserved, s_boot.module_count))
+        kernel::panic("memory: %s", err);
+    if (kernel::memory_ignored())
+        kernel::log("using the first 4 GiB of RAM; %llu MiB above it are not used yet",
+            static_cast<unsigned long long>(kernel::memory_ignored() >> 20));
+
+    // Phase 3: the command line: built-in first, the boot loader's on top of it.
+    std::size_t n = std::strlen(atoll_builtin_cmdline);
+    if (n >= sizeof(s_builtin_cmdline_copy))
+        kernel::panic("built-in command line too long");
+    std::memcpy(s_builtin_cmdline_copy, atoll_builtin_cmdline, n + 1);
+    if (const char* err = parse_command_line(s_builtin_cmdline_copy, s_cmdline))
+        kernel::panic("built-in command line: %s", err);
+    if (const char* err = parse_command_line(s_boot.cmdline, s_cmdline))
+        kernel::panic("command line: %s", err);
+    check_params();
+
+    // Phase 4: the application, on a stack of its own.
+    static StartBlock sb = build_start_block();
+    u64 stack = 0;
+    if (!kernel::alloc_pages(k_main_stack_size, &stack))
+        kernel::panic("out of memory for the main thread's stack");
+    atoll_call_on_stack(reinterpret_cast<void*>(stack + k_main_stack_size), run_main, &sb);
+    __builtin_unreachable();
+}
+
+// Thread creation arrives here from musl's __clone. FIXME(issue 3): the scheduler.
+extern "C" int __atoll_clone(int (*)(void*), void*, int, void*, int*, void*, int*)
+{
+    static bool logged = false;
+    if (!logged) {
+        logged = true;
+        atoll::kernel::log("system call clone is not implemented yet (no threads): returning ENOSYS");
+    }
+    return -ENOSYS;
+}
+
+extern "C" [[noreturn]] void __atoll_unmapself(void*, unsigned long)
+{
+    atoll::kernel::panic("__unmapself without threads");
+}

@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: MIT
+// Anonymous memory for the application. Memory is identity-mapped, so a mapping is a run of
+// physical pages from the kernel's page allocator; the set of the application's mappings
+// lets munmap free exactly what was mapped (and ignore the rest, as Linux does).
+// FIXME(issue 3): page tables with per-mapping permissions, so mprotect is enforced.
+
+#include "syscalls.h"
+
+#include <kernel/memory.h>
+#include <kernel/range_set.h>
+
+#include <cerrno>
+#include <cstring>
+#include <sys/mman.h>
+
+namespace atoll::libos {
+
+namespace {
+
+RangeSet s_mappings;
+
+constexpr long k_known_prot = PROT_READ | PROT_WRITE | PROT_EXEC;
+
+bool page_aligned(long v) { return (static_cast<u64>(v) & (k_page_size - 1)) == 0; }
+
+// Length rounded to pages, or 0 when it is zero or would overflow.
+u64 page_length(long len)
+{
+    u64 l = static_cast<u64>(len);
+    if (len <= 0 || l > (u64(1) << 46))
+        return 0;
+    return align_up(l, k_page_size);
+}
+
+} // namespace
+
+u64 mapped_bytes() { return s_mappings.total(); }
+
+long sys_mmap(long addr, long len, long prot, long flags, long fd, long offset)
+{
+    if (len == 0 || (prot & ~k_known_prot) != 0)
+        return -EINVAL;
+    int type = flags & MAP_TYPE;
+    if (type != MAP_PRIVATE && type != MAP_SHARED && type != MAP_SHARED_VALIDATE)
+        return -EINVAL;
+    if (!(flags & MAP_ANONYMOUS))
+        return fd < 0 ? -EBADF : -ENODEV; // FIXME(issue 4): file mappings
+    if (!page_aligned(offset))
+        return -EINVAL;
+    u64 size = page_length(len);
+    if (size == 0)
+        return -ENOMEM;
+
+    u64 start = 0;
+    if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) {
+        if (!page_aligned(addr))
+            return -EINVAL;
+        Range want { static_cast<u64>(addr), static_cast<u64>(addr) + size };
+        if (want.end < want.start)
+            return -ENOMEM;
+        if ((flags & MAP_FIXED_NOREPLACE) && s_mappings.intersects(want))
+            return -EEXIST;
+        // A fixed mapping may only land on the application's own mappings (replacing them)
+        // or on pages the allocator still has; there is no other address space to use.
+        if (!s_mappings.contains(want)) {
+            if (s_mappings.intersects(want))
+                return -ENOMEM; // FIXME(issue 3): mixed ranges need page tables
+            if (!kernel::claim_pages(want.start, size))
+                return -ENOMEM;
+            if (!s_mappings.insert(want)) {
+                kernel::free_pages(want.start, size);
+                return -ENOMEM;
+            }
+        }
+        start = want.start;
+    } else {
+        if (!kernel::alloc_pages(size, &start))
+            return -ENOMEM;
+        if (!s_mappings.insert(Range { start, start + size })) {
+            kernel::free_pages(start, size);
+            return -ENOMEM;
+        }
+    }
+    std::memset(reinterpret_cast<void*>(start), 0, size);
+    return static_cast<long>(start);
+}
+
+long sys_munmap(long addr, long len)
+{
+    if (!page_aligned(addr) || len == 0)
+        return -EINVAL;
+    u64 size = page_length(len);
+    if (size == 0)
+        return -EINVAL;
+    Range r { static_cast<u64>(addr), static_cast<u64>(addr) + size };
+    if (r.end < r.start)
+        return -EINVAL;
+    if (!s_mappings.remove(r, [](Range piece) { kernel::free_pages(piece.start, piece.size()); }))
+        return -ENOMEM;
+    return 0;
+}
+
+long sys_mprotect(long addr, long len, long prot)
+{
+    if (!page_aligned(addr) || (prot & ~(k_known_prot | PROT_GROWSDOWN | PROT_GROWSUP)) != 0)
+        return -EINVAL;
+    if (len == 0)
+        return 0;
+    u64 size = page_length(len);
+    if (size == 0 || !kernel::is_mapped_memory(static_cast<u64>(addr), size))
+        return -ENOMEM;
+    return 0; // accepted; FIXME(issue 3): enforced once mappings have their own page tables
+}
+
+long sys_madvise(long addr, long len, long advice)
+{
+    if (!page_aligned(addr) || len < 0)
+        return -EINVAL;
+    if (len == 0)
+        return 0;
+    u64 size = page_length(len);
+    Range r { static_cast<u64>(addr), static_cast<u64>(addr) + size };
+    switch (advice) {
+    case MADV_NORMAL:
+    case MADV_RANDOM:
+    case MADV_SEQUENTIAL:
+    case MADV_WILLNEED:
+    case MADV_FREE:
+    case MADV_HUGEPAGE:
+    case MADV_NOHUGEPAGE:
+    case MADV_DONTDUMP:
+    case MADV_DODUMP:
+        return kernel::is_mapped_memory(r.start, size) ? 0 : -ENOMEM;
+    case MADV_DONTNEED:
+        // Linux: private anonymous pages read back as zeros afterwards.
+        if (!s_mappings.contains(r))
+            return kernel::is_mapped_memory(r.start, size) ? -EINVAL : -ENOMEM;
+        std::memset(reinterpret_cast<void*>(r.start), 0, size);
+        return 0;
+    default:
+        return -EINVAL;
+    }
+}
+
+long sys_brk(long)
+{
+    // There is no address space to grow a break into: memory is identity-mapped physical
+    // pages. Linux's way of saying "no" is to return the unchanged break, and musl's malloc
+    // then takes all its memory from mmap. FIXME(issue 3): a real break with page tables.
+    return 0;
+}
+
+} // namespace atoll::libos

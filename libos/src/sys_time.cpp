@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: MIT
+#include "syscalls.h"
+
+#include <kernel/time.h>
+
+#include <cerrno>
+#include <ctime>
+#include <sys/time.h>
+
+namespace atoll::libos {
+
+namespace {
+
+constexpr long k_ns = 1000000000;
+
+bool valid_clock(long clock, u64* now)
+{
+    switch (clock) {
+    case CLOCK_REALTIME:
+    case CLOCK_REALTIME_COARSE:
+    case CLOCK_TAI:
+        *now = kernel::realtime_ns();
+        return true;
+    case CLOCK_MONOTONIC:
+    case CLOCK_MONOTONIC_RAW:
+    case CLOCK_MONOTONIC_COARSE:
+    case CLOCK_BOOTTIME:
+    // One thread on one CPU that never idles: its CPU time is the time since boot.
+    // FIXME(issue 3): per-thread accounting once there is a scheduler.
+    case CLOCK_PROCESS_CPUTIME_ID:
+    case CLOCK_THREAD_CPUTIME_ID:
+        *now = kernel::monotonic_ns();
+        return true;
+    default:
+        return false;
+    }
+}
+
+bool read_timespec(long p, u64* ns)
+{
+    if (!user_ok(p, sizeof(struct timespec)))
+        return false;
+    auto* ts = reinterpret_cast<const struct timespec*>(p);
+    if (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= k_ns)
+        return false;
+    *ns = static_cast<u64>(ts->tv_sec) * k_ns + static_cast<u64>(ts->tv_nsec);
+    return true;
+}
+
+void to_timespec(u64 ns, struct timespec* ts)
+{
+    ts->tv_sec = static_cast<time_t>(ns / k_ns);
+    ts->tv_nsec = static_cast<long>(ns % k_ns);
+}
+
+} // namespace
+
+long sys_clock_gettime(long clock, long ts)
+{
+    u64 now = 0;
+    if (!valid_clock(clock, &now))
+        return -EINVAL;
+    if (!user_ok(ts, sizeof(struct timespec)))
+        return -EFAULT;
+    to_timespec(now, reinterpret_cast<struct timespec*>(ts));
+    return 0;
+}
+
+long sys_clock_getres(long clock, long ts)
+{
+    u64 now = 0;
+    if (!valid_clock(clock, &now))
+        return -EINVAL;
+    if (ts == 0)
+        return 0;
+    if (!user_ok(ts, sizeof(struct timespec)))
+        return -EFAULT;
+    to_timespec(1, reinterpret_cast<struct timespec*>(ts));
+    return 0;
+}
+
+long sys_gettimeofday(long tv, long tz)
+{
+    if (tv) {
+        if (!user_ok(tv, sizeof(struct timeval)))
+            return -EFAULT;
+        u64 now = kernel::realtime_ns();
+        auto* t = reinterpret_cast<struct timeval*>(tv);
+        t->tv_sec = static_cast<time_t>(now / k_ns);
+        t->tv_usec = static_cast<suseconds_t>((now % k_ns) / 1000);
+    }
+    if (tz) {
+        if (!user_ok(tz, sizeof(struct timezone)))
+            return -EFAULT;
+        *reinterpret_cast<struct timezone*>(tz) = {};
+    }
+    return 0;
+}
+
+long sys_time(long t)
+{
+    long now = static_cast<long>(kernel::realtime_ns() / k_ns);
+    if (t) {
+        if (!user_ok(t, sizeof(time_t)))
+            return -EFAULT;
+        *reinterpret_cast<time_t*>(t) = now;
+    }
+    return now;
+}
+
+long sys_nanosleep(long req, long rem)
+{
+    if (!user_ok(req, sizeof(struct timespec)))
+        return -EFAULT;
+    u64 ns = 0;
+    if (!read_timespec(req, &ns))
+        return -EINVAL;
+    if (rem && !user_ok(rem, sizeof(struct timespec)))
+        return -EFAULT;
+    kernel::spin_for_ns(ns);
+    return 0;
+}
+
+long sys_clock_nanosleep(long clock, long flags, long req, long rem)
+{
+    u64 now = 0;
+    if (clock == CLOCK_THREAD_CPUTIME_ID || !valid_clock(clock, &now))
+        return -EINVAL;
+    if (flags & ~static_cast<long>(TIMER_ABSTIME))
+        return -EINVAL;
+    if (!user_ok(req, sizeof(struct timespec)))
+        return -EFAULT;
+    u64 ns = 0;
+    if (!read_timespec(req, &ns))
+        return -EINVAL;
+    if (flags & TIMER_ABSTIME)
+        ns = ns > now ? ns - now : 0;
+    else if (rem && !user_ok(rem, sizeof(struct timespec)))
+        return -EFAULT;
+    kernel::spin_for_ns(ns);
+    return 0;
+}
+
+} // namespace atoll::libos
