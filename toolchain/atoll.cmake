@@ -36,7 +36,7 @@ set(_atoll_common "-mno-red-zone -fno-omit-frame-pointer -fno-pic -fno-pie -ffun
 set(CMAKE_C_FLAGS_INIT "${_atoll_common}")
 set(CMAKE_ASM_FLAGS_INIT "${_atoll_common}")
 set(CMAKE_CXX_FLAGS_INIT "${_atoll_common} -nostdinc++ -isystem ${ATOLL_SYSROOT}/include/c++/v1")
-set(CMAKE_EXE_LINKER_FLAGS_INIT "-static -nostdlib -no-pie -fuse-ld=lld")
+set(CMAKE_EXE_LINKER_FLAGS_INIT "-static -nostdlib -fuse-ld=lld")
 
 set(CMAKE_FIND_ROOT_PATH "${ATOLL_SYSROOT}")
 set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)

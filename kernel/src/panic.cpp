@@ -129,8 +129,9 @@ void panic(const char* fmt, ...)
     std::vsnprintf(buf, sizeof(buf), fmt, ap);
     va_end(ap);
     print("atoll: panic: %s\n", buf);
-    print_backtrace(reinterpret_cast<u64>(__builtin_return_address(0)),
-        reinterpret_cast<u64>(__builtin_frame_address(1)));
+    // Start at our caller: its return address and its frame (the one ours links to).
+    auto* frame = static_cast<const u64*>(__builtin_frame_address(0));
+    print_backtrace(reinterpret_cast<u64>(__builtin_return_address(0)), frame[0]);
     print("atoll: exiting with code %d\n", k_exit_sigabrt);
     shutdown(k_exit_sigabrt);
 }

@@ -160,6 +160,9 @@ extern "C" [[noreturn]] void atoll_main(atoll::u64 start_info)
     arch::cpu_init();
     if (const char* err = kernel::read_pvh_start_info(start_info, s_boot))
         kernel::panic("boot: %s", err);
+    // Boot info copied: the first 64 KiB become a null-pointer guard, as Linux's
+    // vm.mmap_min_addr keeps them unmapped for processes.
+    arch::unmap_low_memory(0x10000);
 
     // Phase 2: memory.
     Range reserved[kernel::BootInfo::k_max_modules];

@@ -236,7 +236,7 @@ void deliver(int sig)
         info.si_signo = sig;
         info.si_code = SI_TKILL;
         info.si_pid = k_pid;
-        reinterpret_cast<void (*)(int, siginfo_t*, void*)>(act.handler)(sig, &info, nullptr);
+        reinterpret_cast<void (*)(int, siginfo_t*, void*)>(reinterpret_cast<void*>(act.handler))(sig, &info, nullptr);
     } else {
         act.handler(sig);
     }

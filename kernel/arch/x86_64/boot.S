@@ -66,6 +66,16 @@ pvh_entry32:
     add $4096, %eax
     add $8, %edi
     loop 1b
+    // The first 2 MiB go through a page table of 4 KiB pages whose entry 0 is absent, so a
+    // null pointer faults (the C++ side unmaps more of low memory once the boot info is copied).
+    mov $(4096 + PTE_P + PTE_W), %eax
+    mov $(boot_pt0 + 8), %edi
+    mov $511, %ecx
+10: mov %eax, (%edi)
+    movl $0, 4(%edi)
+    add $4096, %eax
+    add $8, %edi
+    loop 10b
     mov $boot_pd, %edi
     mov $(PTE_P | PTE_W | PTE_PS), %eax
     xor %edx, %edx              // high half of each entry: physical address bits 32+
@@ -76,6 +86,7 @@ pvh_entry32:
     adc $0, %edx
     add $8, %edi
     loop 2b
+    movl $(boot_pt0 + PTE_P + PTE_W), boot_pd
 
     mov %cr4, %eax
     or $CR4_PAE, %eax
@@ -184,6 +195,9 @@ boot_pdpt:
     .skip 4096
 boot_pd:
     .skip 4 * 4096
+    .global boot_pt0
+boot_pt0:
+    .skip 4096
     .balign 16
 boot_stack:
     .skip 65536

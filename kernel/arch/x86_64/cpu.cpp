@@ -120,6 +120,15 @@ IdtEntry s_idt[256];
 } // namespace
 
 extern "C" const u64 isr_table[32];
+extern "C" u64 boot_pt0[512];
+
+void unmap_low_memory(u64 end)
+{
+    for (u64 page = 0; page < end / k_page_size && page < 512; ++page) {
+        boot_pt0[page] = 0;
+        asm volatile("invlpg (%0)" : : "r"(page * k_page_size) : "memory");
+    }
+}
 
 void cpu_init()
 {

@@ -15,6 +15,8 @@ struct InterruptFrame {
 };
 
 void cpu_init();                    // final GDT with TSS and IST stacks, IDT
+// Makes [0, end) absent (end <= 2 MiB) so that null and near-null pointers fault.
+void unmap_low_memory(u64 end);
 u64 read_tsc();
 u64 read_cr2();
 void set_fs_base(u64 base);
