@@ -3,7 +3,7 @@
 
 #include <cstring>
 
-namespace atoll::kernel {
+namespace atl::kernel {
 
 namespace {
 
@@ -76,4 +76,4 @@ const char* read_pvh_start_info(u64 paddr, BootInfo& out)
     return nullptr;
 }
 
-} // namespace atoll::kernel
+} // namespace atl::kernel

@@ -3,7 +3,7 @@
 
 #include <cstring>
 
-namespace atoll {
+namespace atl {
 
 namespace {
 
@@ -117,4 +117,4 @@ const char* parse_command_line(char* buf, CommandLine& out)
     return nullptr;
 }
 
-} // namespace atoll
+} // namespace atl

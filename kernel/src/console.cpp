@@ -5,7 +5,7 @@
 #include <cstdarg>
 #include <cstdio>
 
-namespace atoll::kernel {
+namespace atl::kernel {
 
 namespace {
 // 16550 UART at COM1 (the port QEMU's isa-serial and Firecracker's serial use).
@@ -60,4 +60,4 @@ void log(const char* fmt, ...)
     console_write(buf, len);
 }
 
-} // namespace atoll::kernel
+} // namespace atl::kernel

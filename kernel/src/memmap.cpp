@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <kernel/memmap.h>
 
-namespace atoll {
+namespace atl {
 
 const char* collect_usable_memory(const MemoryMapEntry* entries, std::size_t count,
     const Range* reserved, std::size_t reserved_count, u64 limit, RangeSet& out)
@@ -39,4 +39,4 @@ const char* collect_usable_memory(const MemoryMapEntry* entries, std::size_t cou
     return nullptr;
 }
 
-} // namespace atoll
+} // namespace atl

@@ -5,7 +5,7 @@
 extern "C" char __image_start[];
 extern "C" char __image_end[];
 
-namespace atoll::kernel {
+namespace atl::kernel {
 
 namespace {
 RangeSet s_free; // pages nobody owns
@@ -73,4 +73,4 @@ u64 memory_total() { return s_total; }
 u64 memory_free() { return s_free.total(); }
 u64 memory_ignored() { return s_ignored; }
 
-} // namespace atoll::kernel
+} // namespace atl::kernel

@@ -10,9 +10,9 @@
 // The symbol table generated from the image's first link pass (toolchain/gen-symtab.sh):
 //   u32 count, u32 strings_offset, then count x { u32 address, u32 name_offset }, sorted by
 //   address, then NUL-terminated names. Weak: an image linked without it has no names.
-extern "C" [[gnu::weak]] const atoll::u32 atoll_symtab[];
+extern "C" [[gnu::weak]] const atl::u32 atoll_symtab[];
 
-namespace atoll::kernel {
+namespace atl::kernel {
 
 namespace {
 
@@ -173,4 +173,4 @@ void panic_from_exception(const arch::InterruptFrame& f)
     shutdown(code);
 }
 
-} // namespace atoll::kernel
+} // namespace atl::kernel

@@ -4,7 +4,7 @@
 
 #include <cstdio>
 
-namespace atoll::kernel {
+namespace atl::kernel {
 
 namespace {
 constexpr u16 k_debugcon_port = 0x402;
@@ -24,4 +24,4 @@ void shutdown(int code)
     arch::halt_forever();
 }
 
-} // namespace atoll::kernel
+} // namespace atl::kernel

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <kernel/range_set.h>
 
-namespace atoll {
+namespace atl {
 
 std::size_t RangeSet::lower_bound(u64 addr) const
 {
@@ -105,4 +105,4 @@ u64 RangeSet::total() const
     return sum;
 }
 
-} // namespace atoll
+} // namespace atl

@@ -3,7 +3,7 @@
 #include <kernel/console.h>
 #include <kernel/time.h>
 
-namespace atoll::kernel {
+namespace atl::kernel {
 
 namespace {
 
@@ -111,28 +111,6 @@ u64 realtime_ns()
     return static_cast<u64>(static_cast<i64>(monotonic_ns()) + s_realtime_offset_ns);
 }
 
-bool parse_realtime(const char* text, u64* unix_ns)
-{
-    u64 sec = 0, frac = 0, scale = 1000000000;
-    const char* p = text;
-    if (*p < '0' || *p > '9')
-        return false;
-    for (; *p >= '0' && *p <= '9'; ++p)
-        sec = sec * 10 + static_cast<u64>(*p - '0');
-    if (*p == '.') {
-        for (++p; *p >= '0' && *p <= '9'; ++p) {
-            if (scale > 1) {
-                scale /= 10;
-                frac += static_cast<u64>(*p - '0') * scale;
-            }
-        }
-    }
-    if (*p != '\0' || sec > 1ull << 33)
-        return false;
-    *unix_ns = sec * 1000000000ull + frac;
-    return true;
-}
-
 void spin_for_ns(u64 ns)
 {
     u64 end = monotonic_ns() + ns;
@@ -140,16 +118,4 @@ void spin_for_ns(u64 ns)
         arch::pause();
 }
 
-i64 days_from_civil(i64 y, unsigned m, unsigned d)
-{
-    // Howard Hinnant's well-known algorithm, restated: years start in March so the leap day
-    // comes last; eras are 400-year cycles of 146097 days.
-    y -= m <= 2;
-    const i64 era = (y >= 0 ? y : y - 399) / 400;
-    const unsigned yoe = static_cast<unsigned>(y - era * 400);
-    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + static_cast<i64>(doe) - 719468;
-}
-
-} // namespace atoll::kernel
+} // namespace atl::kernel

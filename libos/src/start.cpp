@@ -32,7 +32,7 @@ void atoll_call_on_stack(void* stack_top, void (*fn)(void*), void* arg);
 void* __dso_handle = &__dso_handle;
 }
 
-namespace atoll::libos {
+namespace atl::libos {
 
 void fill_random(void* buf, std::size_t len);
 
@@ -146,13 +146,13 @@ void run_main(void* arg)
 
 } // namespace
 
-} // namespace atoll::libos
+} // namespace atl::libos
 
 // Called by the PVH entry code (kernel/arch/x86_64/boot.S) in long mode on the boot stack.
-extern "C" [[noreturn]] void atoll_main(atoll::u64 start_info)
+extern "C" [[noreturn]] void atoll_main(atl::u64 start_info)
 {
-    using namespace atoll;
-    using namespace atoll::libos;
+    using namespace atl;
+    using namespace atl::libos;
 
     // Phase 1: early platform. Nothing may allocate before the boot info is copied.
     kernel::time_mark_boot();
@@ -200,12 +200,12 @@ extern "C" int __atoll_clone(int (*)(void*), void*, int, void*, int*, void*, int
     static bool logged = false;
     if (!logged) {
         logged = true;
-        atoll::kernel::log("system call clone is not implemented yet (no threads): returning ENOSYS");
+        atl::kernel::log("system call clone is not implemented yet (no threads): returning ENOSYS");
     }
     return -ENOSYS;
 }
 
 extern "C" [[noreturn]] void __atoll_unmapself(void*, unsigned long)
 {
-    atoll::kernel::panic("__unmapself without threads");
+    atl::kernel::panic("__unmapself without threads");
 }

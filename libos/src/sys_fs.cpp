@@ -14,7 +14,7 @@
 #include <sys/uio.h>
 #include <termios.h>
 
-namespace atoll::libos {
+namespace atl::libos {
 
 namespace {
 
@@ -158,4 +158,4 @@ long sys_fcntl(long fd, long cmd, long arg)
     }
 }
 
-} // namespace atoll::libos
+} // namespace atl::libos

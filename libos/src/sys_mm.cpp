@@ -13,7 +13,7 @@
 #include <cstring>
 #include <sys/mman.h>
 
-namespace atoll::libos {
+namespace atl::libos {
 
 namespace {
 
@@ -150,4 +150,4 @@ long sys_brk(long)
     return 0;
 }
 
-} // namespace atoll::libos
+} // namespace atl::libos

@@ -17,7 +17,7 @@
 #include <sys/resource.h>
 #include <sys/utsname.h>
 
-namespace atoll::libos {
+namespace atl::libos {
 
 void sys_exit_group(long code) { kernel::shutdown(static_cast<int>(code & 0xff)); }
 
@@ -342,4 +342,4 @@ long sys_rt_sigreturn()
     kernel::panic("rt_sigreturn called: Atoll runs signal handlers as calls, nothing to return to");
 }
 
-} // namespace atoll::libos
+} // namespace atl::libos

@@ -7,7 +7,7 @@
 #include <ctime>
 #include <sys/time.h>
 
-namespace atoll::libos {
+namespace atl::libos {
 
 namespace {
 
@@ -141,4 +141,4 @@ long sys_clock_nanosleep(long clock, long flags, long req, long rem)
     return 0;
 }
 
-} // namespace atoll::libos
+} // namespace atl::libos

@@ -8,7 +8,7 @@
 #include <cerrno>
 #include <sys/syscall.h>
 
-namespace atoll::libos {
+namespace atl::libos {
 
 namespace {
 
@@ -46,11 +46,11 @@ long unimplemented(long n)
 
 } // namespace
 
-} // namespace atoll::libos
+} // namespace atl::libos
 
 extern "C" long __atoll_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6)
 {
-    using namespace atoll::libos;
+    using namespace atl::libos;
     switch (n) {
     case SYS_read: return sys_read(a1, a2, a3);
     case SYS_write: return sys_write(a1, a2, a3);

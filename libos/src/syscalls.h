@@ -6,9 +6,9 @@
 
 #include <kernel/types.h>
 
-namespace atoll::libos {
+namespace atl::libos {
 
-using ::atoll::u64;
+using ::atl::u64;
 
 // Pointer checks: an application pointer is valid when it lies entirely in RAM the image owns.
 bool user_ok(const void* p, std::size_t n);
@@ -58,4 +58,4 @@ long sys_rt_sigreturn();
 
 constexpr long k_pid = 1;
 
-} // namespace atoll::libos
+} // namespace atl::libos

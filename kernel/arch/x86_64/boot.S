@@ -66,11 +66,12 @@ pvh_entry32:
     add $4096, %eax
     add $8, %edi
     loop 1b
-    // The first 2 MiB go through a page table of 4 KiB pages whose entry 0 is absent, so a
-    // null pointer faults (the C++ side unmaps more of low memory once the boot info is copied).
-    mov $(4096 + PTE_P + PTE_W), %eax
-    mov $(boot_pt0 + 8), %edi
-    mov $511, %ecx
+    // The first 2 MiB go through a page table of 4 KiB pages, so that the C++ side can unmap
+    // the lowest pages as a null-pointer guard once it has copied the boot information (which
+    // loaders place there: SeaBIOS's PVH memory map sits in page 0).
+    mov $(PTE_P + PTE_W), %eax
+    mov $boot_pt0, %edi
+    mov $512, %ecx
 10: mov %eax, (%edi)
     movl $0, 4(%edi)
     add $4096, %eax

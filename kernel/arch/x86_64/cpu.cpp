@@ -2,7 +2,7 @@
 #include <kernel/arch.h>
 #include <kernel/panic.h>
 
-namespace atoll::arch {
+namespace atl::arch {
 
 void outb(u16 port, u8 v) { asm volatile("outb %0, %1" : : "a"(v), "Nd"(port)); }
 u8 inb(u16 port)
@@ -188,9 +188,9 @@ void cpu_init()
     asm volatile("lidt %0" : : "m"(idtr));
 }
 
-} // namespace atoll::arch
+} // namespace atl::arch
 
-extern "C" void atoll_exception(atoll::arch::InterruptFrame* frame)
+extern "C" void atoll_exception(atl::arch::InterruptFrame* frame)
 {
-    atoll::kernel::panic_from_exception(*frame);
+    atl::kernel::panic_from_exception(*frame);
 }

@@ -6,7 +6,7 @@
 
 #include <kernel/types.h>
 
-namespace atoll::arch {
+namespace atl::arch {
 
 struct InterruptFrame {
     u64 r15, r14, r13, r12, r11, r10, r9, r8, rbp, rdi, rsi, rdx, rcx, rbx, rax;
@@ -33,4 +33,4 @@ u64 rdmsr(u32 msr);
 void wrmsr(u32 msr, u64 v);
 void cpuid(u32 leaf, u32 sub, u32* a, u32* b, u32* c, u32* d);
 
-} // namespace atoll::arch
+} // namespace atl::arch

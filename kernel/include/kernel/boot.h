@@ -6,7 +6,7 @@
 
 #include <kernel/memmap.h>
 
-namespace atoll::kernel {
+namespace atl::kernel {
 
 struct BootModule {
     u64 addr;
@@ -29,4 +29,4 @@ struct BootInfo {
 // Validates and copies the PVH start info at `start_info_paddr`. Returns nullptr or an error.
 [[nodiscard]] const char* read_pvh_start_info(u64 start_info_paddr, BootInfo& out);
 
-} // namespace atoll::kernel
+} // namespace atl::kernel

@@ -13,7 +13,7 @@
 
 #include <kernel/types.h>
 
-namespace atoll {
+namespace atl {
 
 struct CommandLine {
     static constexpr std::size_t k_max_args = 256;
@@ -44,4 +44,4 @@ struct CommandLine {
 // any arguments replace the earlier line's. Returns nullptr or a message naming the error.
 [[nodiscard]] const char* parse_command_line(char* buf, CommandLine& out);
 
-} // namespace atoll
+} // namespace atl

@@ -3,7 +3,7 @@
 
 #include <kernel/types.h>
 
-namespace atoll::kernel {
+namespace atl::kernel {
 
 void console_init();
 void console_write(const char* s, std::size_t n);
@@ -11,4 +11,4 @@ void console_write(const char* s, std::size_t n);
 // Kernel messages: "atoll: " + text + newline, on the console.
 [[gnu::format(printf, 1, 2)]] void log(const char* fmt, ...);
 
-} // namespace atoll::kernel
+} // namespace atl::kernel

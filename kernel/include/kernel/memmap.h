@@ -5,7 +5,7 @@
 
 #include <kernel/range_set.h>
 
-namespace atoll {
+namespace atl {
 
 struct MemoryMapEntry {
     u64 addr;
@@ -21,4 +21,4 @@ constexpr u32 k_memory_type_ram = 1;
 [[nodiscard]] const char* collect_usable_memory(const MemoryMapEntry* entries, std::size_t count,
     const Range* reserved, std::size_t reserved_count, u64 limit, RangeSet& out);
 
-} // namespace atoll
+} // namespace atl

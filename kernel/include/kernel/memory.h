@@ -3,7 +3,7 @@
 
 #include <kernel/memmap.h>
 
-namespace atoll::kernel {
+namespace atl::kernel {
 
 // Everything below this address is never handed out and never a valid application pointer:
 // it holds the null page, firmware data and the boot information.
@@ -29,4 +29,4 @@ u64 memory_total();
 u64 memory_free();
 u64 memory_ignored(); // RAM the map offered that lies beyond the identity map
 
-} // namespace atoll::kernel
+} // namespace atl::kernel

@@ -3,7 +3,7 @@
 
 #include <kernel/arch.h>
 
-namespace atoll::kernel {
+namespace atl::kernel {
 
 // Exit codes the host sees when the guest dies, chosen to match what a Linux process killed by
 // the same event reports, so orchestrators read them the usual way.
@@ -20,10 +20,10 @@ constexpr int k_exit_sigsegv = 128 + 11; // page fault, protection fault, stack 
 // Name of the function containing addr, and the offset into it; nullptr when unknown.
 const char* symbolize(u64 addr, u64* offset);
 
-} // namespace atoll::kernel
+} // namespace atl::kernel
 
 #define VERIFY(cond)                                                                          \
     do {                                                                                      \
         if (!(cond)) [[unlikely]]                                                             \
-            ::atoll::kernel::panic("VERIFY(%s) failed at %s:%d", #cond, __FILE__, __LINE__); \
+            ::atl::kernel::panic("VERIFY(%s) failed at %s:%d", #cond, __FILE__, __LINE__); \
     } while (0)

@@ -5,7 +5,7 @@
 
 struct hvm_start_info;
 
-namespace atoll::kernel {
+namespace atl::kernel {
 
 // Ends the VM and reports `code` (0..255) to the host. Under QEMU: the exit code is written
 // as decimal text to the debugcon port (0x402), which `atoll run` reads for the full value,
@@ -13,4 +13,4 @@ namespace atoll::kernel {
 // device, an ACPI-less reset through the keyboard controller ends QEMU run with -no-reboot.
 [[noreturn]] void shutdown(int code);
 
-} // namespace atoll::kernel
+} // namespace atl::kernel

@@ -7,7 +7,7 @@
 
 #include <kernel/types.h>
 
-namespace atoll {
+namespace atl {
 
 struct Range {
     u64 start = 0;
@@ -91,4 +91,4 @@ bool RangeSet::remove(Range r, F&& on_removed)
     return true;
 }
 
-} // namespace atoll
+} // namespace atl

@@ -3,7 +3,7 @@
 
 #include <kernel/types.h>
 
-namespace atoll::kernel {
+namespace atl::kernel {
 
 // Monotonic time since boot, from the TSC. The TSC frequency is calibrated on first use
 // against the local APIC timer (which counts at QEMU's and KVM's 1 GHz APIC bus clock).
@@ -26,4 +26,4 @@ void spin_for_ns(u64 ns);
 // Days since 1970-01-01 of a proleptic Gregorian date (portable, unit-tested).
 i64 days_from_civil(i64 year, unsigned month, unsigned day);
 
-} // namespace atoll::kernel
+} // namespace atl::kernel

@@ -4,7 +4,8 @@
 #include <cstddef>
 #include <cstdint>
 
-namespace atoll {
+// The project namespace is `atl`: `atoll` is taken by the C library function atoll().
+namespace atl {
 
 using u8 = std::uint8_t;
 using u16 = std::uint16_t;
@@ -18,4 +19,4 @@ constexpr u64 k_page_size = 4096;
 constexpr u64 align_down(u64 v, u64 a) { return v & ~(a - 1); }
 constexpr u64 align_up(u64 v, u64 a) { return (v + a - 1) & ~(a - 1); }
 
-} // namespace atoll
+} // namespace atl
