@@ -19,6 +19,11 @@ u64 s_tsc_hz = 0;
 u64 s_tsc_at_boot = 0;
 bool s_realtime_known = false;
 i64 s_realtime_offset_ns = 0; // realtime = monotonic + offset
+// A wall-clock reading taken at boot, turned into the offset on first use: converting it
+// needs the TSC frequency, and calibrating costs 2 ms that boot should not pay.
+bool s_realtime_pending = false;
+u64 s_realtime_pending_ns = 0;
+u64 s_realtime_pending_tsc = 0;
 
 volatile u32& lapic(u32 reg)
 {
@@ -96,12 +101,20 @@ u64 monotonic_ns()
 
 void set_realtime_base(u64 unix_ns)
 {
-    s_realtime_offset_ns = static_cast<i64>(unix_ns) - static_cast<i64>(monotonic_ns());
+    s_realtime_pending_ns = unix_ns;
+    s_realtime_pending_tsc = arch::read_tsc();
+    s_realtime_pending = true;
     s_realtime_known = true;
 }
 
 u64 realtime_ns()
 {
+    if (s_realtime_pending) {
+        u64 since = arch::read_tsc() - s_realtime_pending_tsc;
+        u64 since_ns = static_cast<u64>(static_cast<unsigned __int128>(since) * 1000000000u / tsc_hz());
+        s_realtime_offset_ns = static_cast<i64>(s_realtime_pending_ns + since_ns) - static_cast<i64>(monotonic_ns());
+        s_realtime_pending = false;
+    }
     if (!s_realtime_known) {
         u64 ns = 0;
         if (!read_cmos_time(&ns))

@@ -45,7 +45,9 @@ char s_builtin_cmdline_copy[4096];
 constexpr std::size_t k_main_stack_size = 512 * 1024;
 
 // Parameters the kernel and libOS understand; any other key with a dot is reported.
-constexpr const char* k_known_params[] = { "atoll.realtime" };
+constexpr const char* k_known_params[] = { "atoll.realtime", "atoll.bootstats" };
+bool s_bootstats = false;
+u64 s_tsc_at_main = 0;
 
 void check_params()
 {
@@ -56,6 +58,8 @@ void check_params()
         if (!known)
             kernel::log("unknown command-line parameter '%s' (ignored)", s_cmdline.params[i].key);
     }
+    if (const char* stats = s_cmdline.param("atoll.bootstats"))
+        s_bootstats = std::strcmp(stats, "0") != 0;
     if (const char* rt = s_cmdline.param("atoll.realtime")) {
         u64 ns = 0;
         if (kernel::parse_realtime(rt, &ns))
@@ -140,11 +144,28 @@ StartBlock build_start_block()
 void run_main(void* arg)
 {
     auto* sb = static_cast<StartBlock*>(arg);
+    s_tsc_at_main = arch::read_tsc();
     __libc_start_main(main, sb->argc, sb->argv, nullptr, nullptr, nullptr);
     kernel::panic("__libc_start_main returned");
 }
 
 } // namespace
+
+void print_bootstats(int code)
+{
+    if (!s_bootstats)
+        return;
+    u64 now = arch::read_tsc();
+    u64 hz = kernel::tsc_hz();
+    auto us = [hz](u64 ticks) { return static_cast<unsigned long long>(ticks * 1000000 / hz); };
+    u64 boot = kernel::tsc_at_boot();
+    u64 main_at = s_tsc_at_main ? s_tsc_at_main : now;
+    kernel::log("bootstats: kernel entry to main() %llu us, main() to exit %llu us, exit code %d, "
+                "memory %llu KiB total, %llu KiB free, tsc %llu MHz",
+        us(main_at - boot), us(now - main_at), code,
+        static_cast<unsigned long long>(kernel::memory_total() >> 10),
+        static_cast<unsigned long long>(kernel::memory_free() >> 10), static_cast<unsigned long long>(hz / 1000000));
+}
 
 } // namespace atl::libos
 

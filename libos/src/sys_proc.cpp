@@ -19,7 +19,13 @@
 
 namespace atl::libos {
 
-void sys_exit_group(long code) { kernel::shutdown(static_cast<int>(code & 0xff)); }
+void print_bootstats(int code);
+
+void sys_exit_group(long code)
+{
+    print_bootstats(static_cast<int>(code & 0xff));
+    kernel::shutdown(static_cast<int>(code & 0xff));
+}
 
 long sys_set_tid_address(long) { return k_pid; } // FIXME(issue 3): clear and wake on thread exit
 
