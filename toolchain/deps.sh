@@ -3,7 +3,8 @@
 # Installs the Debian packages Atoll needs, and the deb-src entries `apt-get source` needs.
 # As root it installs (saying what and why); otherwise it prints the exact command and fails.
 #
-# usage: deps.sh build|test     (test also installs what the test suite uses)
+# usage: deps.sh run|build|test
+#   run: what booting an existing image needs; build: also the toolchain; test: also the tests
 set -euo pipefail
 
 want=${1:-build}
@@ -20,6 +21,9 @@ build_pkgs=(
     cmake "builds everything"
     ninja-build "builds everything"
     make "builds musl"
+    qemu-system-x86 "runs the images"
+)
+run_pkgs=(
     qemu-system-x86 "runs the images"
 )
 test_pkgs=(
@@ -39,15 +43,19 @@ check() {
         fi
     done
 }
-check build_pkgs
-[ "$want" = test ] && check test_pkgs
+case $want in
+run) check run_pkgs ;;
+build) check build_pkgs ;;
+test) check build_pkgs; check test_pkgs ;;
+*) echo "deps.sh: unknown set '$want'" >&2; exit 2 ;;
+esac
 
 # deb-src entries, derived from this machine's own deb entries (never a hard-coded mirror).
 have_deb_src() {
     grep -rqsE '^\s*deb-src\s|^Types:.*deb-src' /etc/apt/sources.list /etc/apt/sources.list.d/ 2>/dev/null
 }
 need_src=0
-have_deb_src || need_src=1
+[ "$want" = run ] || have_deb_src || need_src=1
 
 if [ ${#missing[@]} = 0 ] && [ $need_src = 0 ]; then exit 0; fi
 

@@ -11,6 +11,13 @@
 
 namespace {
 
+// A global with a constructor: runs before main() through the image's .init_array.
+struct Banner {
+    std::string text;
+    Banner() : text("static constructors ran") { }
+};
+Banner g_banner;
+
 int parse_exit_code(const std::string& text)
 {
     std::size_t used = 0;
@@ -25,6 +32,7 @@ int parse_exit_code(const std::string& text)
 int main(int argc, char** argv)
 {
     std::cout << "Hello from Atoll\n";
+    std::cout << g_banner.text << '\n';
 
     std::vector<std::string> args(argv, argv + argc);
     int exit_code = 0;

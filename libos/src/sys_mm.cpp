@@ -34,8 +34,6 @@ u64 page_length(long len)
 
 } // namespace
 
-u64 mapped_bytes() { return s_mappings.total(); }
-
 long sys_mmap(long addr, long len, long prot, long flags, long fd, long offset)
 {
     if (len == 0 || (prot & ~k_known_prot) != 0)

@@ -30,7 +30,6 @@ long sys_munmap(long addr, long len);
 long sys_mprotect(long addr, long len, long prot);
 long sys_madvise(long addr, long len, long advice);
 long sys_brk(long addr);
-u64 mapped_bytes();
 
 // time
 long sys_clock_gettime(long clock, long ts);
