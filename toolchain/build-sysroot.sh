@@ -146,7 +146,9 @@ if [ -t 2 ]; then
         die "runtimes build failed"
 else
     ninja -C "$rt" install-cxx install-cxxabi install-unwind 2>&1 |
-        awk '/^\[[0-9]+\/[0-9]+\]/ { n++; if (n % 100 == 0) { print "[sysroot]   " $1 > "/dev/stderr" } next } { print > "/dev/stderr" }'
+        awk '/^\[[0-9]+\/[0-9]+\]/ { n++; if (n % 100 == 0) { print "[sysroot]   " $1 > "/dev/stderr" } next }
+             /^-- (Install|Up-to-date)/ { next }
+             { print > "/dev/stderr" }'
     [ "${PIPESTATUS[0]}" = 0 ] || die "runtimes build failed"
 fi
 
