@@ -207,7 +207,7 @@ extern "C" [[noreturn]] void atoll_main(atl::u64 start_info)
     check_params();
 
     // Phase 4: the application, on a stack of its own.
-    static StartBlock sb = build_start_block();
+    StartBlock sb = build_start_block(); // atoll_main never returns: its frame outlives main()
     u64 stack = 0;
     if (!kernel::alloc_pages(k_main_stack_size, &stack))
         kernel::panic("out of memory for the main thread's stack");
