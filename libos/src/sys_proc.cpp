@@ -225,10 +225,7 @@ void deliver(int sig)
     if (act.handler == SIG_IGN || (act.handler == SIG_DFL && ignored_by_default(sig)))
         return;
     if (act.handler == SIG_DFL || sig == SIGKILL || sig == SIGSTOP) {
-        if (sig == SIGABRT)
-            kernel::console_write("atoll: aborted (SIGABRT)\n", 25);
-        else
-            kernel::log("terminated by %s (%d)", signal_name(sig), sig);
+        kernel::log("terminated by %s (%d)", signal_name(sig), sig);
         kernel::shutdown(128 + sig);
     }
     unsigned long saved = s_blocked;

@@ -3,8 +3,6 @@
 
 #include <kernel/types.h>
 
-struct hvm_start_info;
-
 namespace atl::kernel {
 
 // Ends the VM and reports `code` (0..255) to the host. Under QEMU: the exit code is written
