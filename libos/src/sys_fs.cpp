@@ -32,7 +32,10 @@ bool user_ok(const void* p, std::size_t n)
 
 bool user_ok(long p, std::size_t n) { return kernel::is_mapped_memory(static_cast<u64>(p), n); }
 
-long sys_read(long fd, long buf, long count)
+namespace {
+
+// read/write argument checks, in Linux's order: descriptor, then count, then the buffer.
+long check_transfer(long fd, long buf, long count)
 {
     if (!is_console(fd))
         return -EBADF;
@@ -40,17 +43,21 @@ long sys_read(long fd, long buf, long count)
         return -EINVAL;
     if (!user_ok(buf, static_cast<std::size_t>(count)))
         return -EFAULT;
-    return 0; // FIXME(issue 4): console input; until then stdin is at end of file
+    return 0;
+}
+
+} // namespace
+
+long sys_read(long fd, long buf, long count)
+{
+    // FIXME(issue 4): console input; until then stdin is at end of file.
+    return check_transfer(fd, buf, count);
 }
 
 long sys_write(long fd, long buf, long count)
 {
-    if (!is_console(fd))
-        return -EBADF;
-    if (count < 0)
-        return -EINVAL;
-    if (!user_ok(buf, static_cast<std::size_t>(count)))
-        return -EFAULT;
+    if (long err = check_transfer(fd, buf, count))
+        return err;
     kernel::console_write(reinterpret_cast<const char*>(buf), static_cast<std::size_t>(count));
     return count;
 }
