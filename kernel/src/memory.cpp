@@ -25,16 +25,16 @@ const char* memory_init(const MemoryMapEntry* map, std::size_t count, const Rang
         all_reserved[i] = reserved[i];
     all_reserved[reserved_count] = image;
     Range low { 0, k_low_memory_end };
-    if (const char* err = collect_usable_memory(map, count, &low, 1, k_identity_map_end, s_ram))
+    if (const char* err = collect_usable_memory(map, count, &low, 1, k_address_space_end, s_ram))
         return err;
-    if (const char* err = collect_usable_memory(map, count, all_reserved, reserved_count + 1, k_identity_map_end, s_free))
+    if (const char* err = collect_usable_memory(map, count, all_reserved, reserved_count + 1, k_address_space_end, s_free))
         return err;
     if (!s_ram.contains(Range { align_down(image.start, k_page_size), align_up(image.end, k_page_size) }))
         return "the memory map does not contain the image as RAM";
     s_total = s_ram.total();
     for (std::size_t i = 0; i < count; ++i) {
-        if (map[i].type == k_memory_type_ram && map[i].addr + map[i].size > k_identity_map_end) {
-            u64 start = map[i].addr > k_identity_map_end ? map[i].addr : k_identity_map_end;
+        if (map[i].type == k_memory_type_ram && map[i].addr + map[i].size > k_address_space_end) {
+            u64 start = map[i].addr > k_address_space_end ? map[i].addr : k_address_space_end;
             s_ignored += map[i].addr + map[i].size - start;
         }
     }

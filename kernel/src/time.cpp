@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include <kernel/arch.h>
 #include <kernel/console.h>
+#include <kernel/paging.h>
+#include <kernel/panic.h>
 #include <kernel/time.h>
 
 namespace atl::kernel {
@@ -34,6 +36,8 @@ volatile u32& lapic(u32 reg)
 void calibrate()
 {
     u64 apic_base = arch::rdmsr(k_msr_apic_base);
+    if (!map_mmio(apic_base & ~u64(0xfff), k_page_size))
+        panic("time: cannot map the local APIC");
     if (!(apic_base & (1u << 11)))
         arch::wrmsr(k_msr_apic_base, apic_base | (1u << 11));
     lapic(k_lapic_svr) = lapic(k_lapic_svr) | 0x100;

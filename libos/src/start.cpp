@@ -9,6 +9,7 @@
 #include <kernel/cmdline.h>
 #include <kernel/console.h>
 #include <kernel/memory.h>
+#include <kernel/paging.h>
 #include <kernel/panic.h>
 #include <kernel/platform.h>
 #include <kernel/time.h>
@@ -181,9 +182,6 @@ extern "C" [[noreturn]] void atoll_main(atl::u64 start_info)
     arch::cpu_init();
     if (const char* err = kernel::read_pvh_start_info(start_info, s_boot))
         kernel::panic("boot: %s", err);
-    // Boot info copied: the first 64 KiB become a null-pointer guard, as Linux's
-    // vm.mmap_min_addr keeps them unmapped for processes.
-    arch::unmap_low_memory(0x10000);
 
     // Phase 2: memory.
     Range reserved[kernel::BootInfo::k_max_modules];
@@ -191,8 +189,10 @@ extern "C" [[noreturn]] void atoll_main(atl::u64 start_info)
         reserved[i] = Range { s_boot.modules[i].addr, s_boot.modules[i].addr + s_boot.modules[i].size };
     if (const char* err = kernel::memory_init(s_boot.map, s_boot.map_count, reserved, s_boot.module_count))
         kernel::panic("memory: %s", err);
+    if (const char* err = kernel::paging_init(s_boot.map, s_boot.map_count))
+        kernel::panic("paging: %s", err);
     if (kernel::memory_ignored())
-        kernel::log("using the first 4 GiB of RAM; %llu MiB above it are not used yet",
+        kernel::log("using the first 512 GiB of RAM; %llu MiB above it are not used",
             static_cast<unsigned long long>(kernel::memory_ignored() >> 20));
 
     // Phase 3: the command line: built-in first, the boot loader's on top of it.

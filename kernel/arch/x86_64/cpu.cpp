@@ -120,14 +120,20 @@ IdtEntry s_idt[256];
 } // namespace
 
 extern "C" const u64 isr_table[32];
-extern "C" u64 boot_pt0[512];
 
-void unmap_low_memory(u64 end)
+u64 read_cr3()
 {
-    for (u64 page = 0; page < end / k_page_size && page < 512; ++page) {
-        boot_pt0[page] = 0;
-        asm volatile("invlpg (%0)" : : "r"(page * k_page_size) : "memory");
-    }
+    u64 v;
+    asm volatile("mov %%cr3, %0" : "=r"(v));
+    return v;
+}
+void write_cr3(u64 root) { asm volatile("mov %0, %%cr3" : : "r"(root) : "memory"); }
+void invlpg(u64 addr) { asm volatile("invlpg (%0)" : : "r"(addr) : "memory"); }
+void enable_write_protect()
+{
+    u64 cr0;
+    asm volatile("mov %%cr0, %0" : "=r"(cr0));
+    asm volatile("mov %0, %%cr0" : : "r"(cr0 | (1ull << 16)));
 }
 
 void cpu_init()

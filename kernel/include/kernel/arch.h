@@ -15,8 +15,10 @@ struct InterruptFrame {
 };
 
 void cpu_init();                    // final GDT with TSS and IST stacks, IDT
-// Makes [0, end) absent (end <= 2 MiB) so that null and near-null pointers fault.
-void unmap_low_memory(u64 end);
+u64 read_cr3();
+void write_cr3(u64 root);
+void invlpg(u64 addr);
+void enable_write_protect(); // CR0.WP: ring 0 honours read-only pages
 u64 read_tsc();
 u64 read_cr2();
 void set_fs_base(u64 base);

@@ -8,8 +8,8 @@ namespace atl::kernel {
 // Everything below this address is never handed out and never a valid application pointer:
 // it holds the null page, firmware data and the boot information.
 constexpr u64 k_low_memory_end = 0x100000;
-// The boot page tables identity-map this much; RAM above it is not used yet.
-constexpr u64 k_identity_map_end = u64(4) << 30;
+// RAM is identity-mapped up to here (one PML4 entry); RAM above it is not used.
+constexpr u64 k_address_space_end = u64(512) << 30;
 
 // Builds the page allocator from the platform memory map, minus the image and `reserved`.
 [[nodiscard]] const char* memory_init(const MemoryMapEntry* map, std::size_t count,

@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// Editing x86_64 4-level page tables: map, protect, unmap, query. Uses 2 MiB pages where a
+// range allows and splits them when part of one changes. Portable: the memory that holds the
+// tables comes through PageTableMemory, so host unit tests run it on plain heap pages. The
+// caller flushes the TLB after changes (kernel/src/paging.cpp does).
+
+#include <kernel/types.h>
+
+namespace atl {
+
+enum class Access : u8 {
+    None,      // mapped but inaccessible (PROT_NONE): any access faults
+    Read,      // read-only, not executable
+    ReadWrite, // not executable
+    ReadExec,
+    ReadWriteExec,
+};
+
+class PageTableMemory {
+public:
+    virtual ~PageTableMemory() = default;
+    // A zeroed 4 KiB page for a table; returns its physical address, or 0 when out of memory.
+    virtual u64 alloc_table() = 0;
+    virtual void free_table(u64 phys) = 0;
+    virtual u64* table(u64 phys) = 0;
+};
+
+class PageTables {
+public:
+    static constexpr u64 k_small = 4096;
+    static constexpr u64 k_large = 2 * 1024 * 1024;
+
+    PageTables(PageTableMemory& memory, u64 root) : m_memory(memory), m_root(root) { }
+    u64 root() const { return m_root; }
+
+    // Maps [virt, virt + size) to [phys, ...). Page-aligned arguments. Replaces what was there.
+    [[nodiscard]] bool map(u64 virt, u64 phys, u64 size, Access access, bool uncached = false);
+    // Changes the access of every page in the range; fails (changing nothing) if any page in
+    // it is not mapped, or if splitting a large page needs memory that is not there.
+    [[nodiscard]] bool protect(u64 virt, u64 size, Access access);
+    // Removes the mappings in the range (unmapped pages in it are ignored).
+    [[nodiscard]] bool unmap(u64 virt, u64 size);
+
+    struct Mapping {
+        u64 phys;
+        Access access;
+        bool large;
+    };
+    [[nodiscard]] bool query(u64 virt, Mapping* out) const;
+
+private:
+    u64* walk(u64 virt, bool create, bool split, int* level_out);
+    bool split_large(u64* pde);
+    u64* next_table(u64* entry, bool create);
+
+    PageTableMemory& m_memory;
+    u64 m_root;
+};
+
+} // namespace atl

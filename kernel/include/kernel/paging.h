@@ -1,0 +1,24 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// The kernel's one address space. After paging_init: the image's text is read-execute, its
+// read-only data read-only, its data read-write and non-executable, all RAM read-write and
+// non-executable, the first 1 MiB unmapped (null-pointer guard), local APIC uncached.
+
+#include <kernel/memmap.h>
+#include <kernel/page_tables.h>
+
+namespace atl::kernel {
+
+[[nodiscard]] const char* paging_init(const MemoryMapEntry* map, std::size_t count);
+
+// Changes the access of mapped memory, flushing the TLB. Fails if part is not mapped.
+[[nodiscard]] bool set_access(u64 addr, u64 size, Access access);
+[[nodiscard]] bool query_access(u64 addr, Access* access);
+// Maps device registers (uncached, read-write) at their physical address.
+[[nodiscard]] bool map_mmio(u64 phys, u64 size);
+
+// Is [addr, addr + size) inside the image's text or read-only data?
+bool in_image_readonly(u64 addr);
+
+} // namespace atl::kernel

@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: MIT
+#include <kernel/arch.h>
+#include <kernel/memory.h>
+#include <kernel/paging.h>
+
+#include <cstring>
+#include <new>
+
+extern "C" char __image_start[], __text_end[], __rodata_start[], __rodata_end[];
+extern "C" char __data_start[], __data_end[], __image_end[];
+
+namespace atl::kernel {
+
+namespace {
+
+class KernelTableMemory final : public PageTableMemory {
+public:
+    u64 alloc_table() override
+    {
+        u64 p = 0;
+        if (!alloc_pages(k_page_size, &p))
+            return 0;
+        std::memset(reinterpret_cast<void*>(p), 0, k_page_size);
+        return p;
+    }
+    void free_table(u64 phys) override { free_pages(phys, k_page_size); }
+    u64* table(u64 phys) override { return reinterpret_cast<u64*>(phys); }
+};
+
+KernelTableMemory s_table_memory;
+PageTables* s_tables = nullptr;
+alignas(PageTables) unsigned char s_tables_storage[sizeof(PageTables)];
+
+u64 addr(const char* p) { return reinterpret_cast<u64>(p); }
+
+void flush(u64 start, u64 size)
+{
+    if (size > 64 * k_page_size) {
+        arch::write_cr3(arch::read_cr3());
+        return;
+    }
+    for (u64 a = start; a < start + size; a += k_page_size)
+        arch::invlpg(a);
+}
+
+} // namespace
+
+const char* paging_init(const MemoryMapEntry* map, std::size_t count)
+{
+    u64 root = s_table_memory.alloc_table();
+    if (!root)
+        return "out of memory for page tables";
+    s_tables = new (s_tables_storage) PageTables(s_table_memory, root);
+
+    // All RAM above the low megabyte: read-write, never executable.
+    for (std::size_t i = 0; i < count; ++i) {
+        if (map[i].type != k_memory_type_ram)
+            continue;
+        u64 start = align_up(map[i].addr, k_page_size);
+        u64 end = align_down(map[i].addr + map[i].size, k_page_size);
+        if (start < k_low_memory_end)
+            start = k_low_memory_end;
+        if (end > k_address_space_end)
+            end = k_address_space_end;
+        if (start >= end)
+            continue;
+        if (!s_tables->map(start, start, end - start, Access::ReadWrite))
+            return "out of memory for page tables";
+    }
+    // The image, section by section (the linker script page-aligns each).
+    struct Part {
+        u64 start, end;
+        Access access;
+    } parts[] = {
+        { addr(__image_start), addr(__rodata_start), Access::ReadExec },
+        { addr(__rodata_start), addr(__rodata_end), Access::Read },
+        { addr(__data_start), addr(__data_end), Access::ReadWrite },
+        { addr(__data_end), addr(__image_end), Access::Read }, // panic symbol table
+    };
+    for (const Part& p : parts) {
+        if (p.end > p.start && !s_tables->map(p.start, p.start, align_up(p.end, k_page_size) - p.start, p.access))
+            return "out of memory for page tables";
+    }
+    arch::enable_write_protect();
+    arch::write_cr3(root);
+    return nullptr;
+}
+
+bool set_access(u64 start, u64 size, Access access)
+{
+    if (!s_tables->protect(start, size, access))
+        return false;
+    flush(start, size);
+    return true;
+}
+
+bool query_access(u64 a, Access* access)
+{
+    PageTables::Mapping m;
+    if (!s_tables || !s_tables->query(a, &m))
+        return false;
+    *access = m.access;
+    return true;
+}
+
+bool map_mmio(u64 phys, u64 size)
+{
+    u64 start = align_down(phys, k_page_size);
+    u64 len = align_up(phys + size, k_page_size) - start;
+    if (!s_tables->map(start, start, len, Access::ReadWrite, true))
+        return false;
+    flush(start, len);
+    return true;
+}
+
+bool in_image_readonly(u64 a)
+{
+    return a >= addr(__image_start) && a < addr(__rodata_end);
+}
+
+} // namespace atl::kernel
