@@ -116,6 +116,9 @@ count=$(llvm-objdump-$llvm_major -d --no-show-raw-insn "$sysroot/lib/libc.a" | g
 [ "$count" = 0 ] || die "libc.a still contains $count syscall instructions"
 
 # ---------------------------------------------------------------- libc++ stack
+# Feature checks cannot link against the redirected libc (try-compiles only compile), so a
+# check for a glibc-only function "succeeds": __cxa_thread_atexit_impl is turned off by hand
+# (libc++abi then runs thread_local destructors through pthread keys).
 log "configuring libc++, libc++abi, libunwind $llvm_version"
 rt="$work/build-runtimes"
 cmake -G Ninja -S "$work/llvm/runtimes" -B "$rt" \
@@ -136,6 +139,7 @@ cmake -G Ninja -S "$work/llvm/runtimes" -B "$rt" \
     -DLIBCXX_ENABLE_THREADS=ON -DLIBCXX_HAS_PTHREAD_API=ON \
     -DLIBCXXABI_ENABLE_SHARED=OFF -DLIBCXXABI_ENABLE_STATIC=ON -DLIBCXXABI_USE_LLVM_UNWINDER=ON \
     -DLIBCXXABI_USE_COMPILER_RT=ON -DLIBCXXABI_INCLUDE_TESTS=OFF -DLIBCXXABI_ENABLE_THREADS=ON \
+    -DLIBCXXABI_HAS_CXA_THREAD_ATEXIT_IMPL=OFF \
     -DLIBUNWIND_ENABLE_SHARED=OFF -DLIBUNWIND_ENABLE_STATIC=ON -DLIBUNWIND_USE_COMPILER_RT=ON \
     -DLIBUNWIND_INCLUDE_TESTS=OFF -DLIBUNWIND_INCLUDE_DOCS=OFF \
     >"$work/runtimes-configure.log" 2>&1 ||

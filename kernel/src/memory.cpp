@@ -62,13 +62,6 @@ bool claim_pages(u64 addr, u64 size)
     return s_free.remove(r);
 }
 
-bool is_mapped_memory(u64 addr, u64 len)
-{
-    if (addr + len < addr)
-        return false;
-    return s_ram.contains(Range { addr, addr + len });
-}
-
 u64 memory_total() { return s_total; }
 u64 memory_free() { return s_free.total(); }
 u64 memory_ignored() { return s_ignored; }

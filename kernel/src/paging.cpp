@@ -103,6 +103,24 @@ bool query_access(u64 a, Access* access)
     return true;
 }
 
+bool access_ok(u64 a, u64 len, bool write)
+{
+    if (len == 0)
+        return true;
+    if (a + len < a || !s_tables)
+        return false;
+    u64 end = a + len;
+    for (u64 page = align_down(a, k_page_size); page < end;) {
+        PageTables::Mapping m;
+        if (!s_tables->query(page, &m) || m.access == Access::None)
+            return false;
+        if (write && m.access != Access::ReadWrite && m.access != Access::ReadWriteExec)
+            return false;
+        page = m.large ? align_down(page, PageTables::k_large) + PageTables::k_large : page + k_page_size;
+    }
+    return true;
+}
+
 bool map_mmio(u64 phys, u64 size)
 {
     u64 start = align_down(phys, k_page_size);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include <kernel/console.h>
 #include <kernel/memory.h>
+#include <kernel/paging.h>
+#include <kernel/sched.h>
 #include <kernel/panic.h>
 #include <kernel/platform.h>
 
@@ -67,6 +69,8 @@ void print_location(u64 addr)
         print("??");
 }
 
+} // namespace
+
 // Walks the frame-pointer chain (every object in the image keeps frame pointers). Each frame
 // is checked to be mapped, aligned and moving up the stack before it is read.
 void print_backtrace(u64 rip, u64 rbp)
@@ -76,7 +80,7 @@ void print_backtrace(u64 rip, u64 rbp)
     print_location(rip);
     print("\n");
     for (int depth = 1; depth < 32; ++depth) {
-        if (rbp == 0 || (rbp & 7) != 0 || !is_mapped_memory(rbp, 16))
+        if (rbp == 0 || (rbp & 7) != 0 || !access_ok(rbp, 16, false))
             break;
         auto* frame = reinterpret_cast<const u64*>(rbp);
         u64 ret = frame[1];
@@ -90,6 +94,30 @@ void print_backtrace(u64 rip, u64 rbp)
             break;
         rbp = next;
     }
+}
+
+namespace {
+
+// What a page fault most likely was, from where it hit.
+const char* fault_hint(u64 cr2, u64 error, u64 rsp)
+{
+    if (cr2 < k_page_size)
+        return ": null pointer dereference";
+    Access access = Access::None;
+    bool mapped = query_access(cr2, &access);
+    bool inaccessible = !mapped || access == Access::None;
+    // A stack overflow touches an inaccessible page (a guard page) just below the stack
+    // pointer: a push, a call, or a local array in a new frame.
+    if (inaccessible && cr2 < rsp + 256 && rsp - cr2 < 256 * 1024)
+        return ": STACK OVERFLOW (the stack's guard page)";
+    if ((error & 2) && mapped && (access == Access::Read || access == Access::ReadExec))
+        return in_image_readonly(cr2) ? ": write to read-only memory (the image's code or constants)"
+                                      : ": write to read-only memory";
+    if ((error & 16) && mapped)
+        return ": executing non-executable memory";
+    if (cr2 < k_low_memory_end)
+        return ": address in the unmapped first megabyte (a bad pointer)";
+    return "";
 }
 
 } // namespace
@@ -154,9 +182,11 @@ void panic_from_exception(const arch::InterruptFrame& f)
         u64 e = f.error_code;
         print(" (%s, %s%s)\n  faulting address 0x%016llx%s", (e & 2) ? "write" : ((e & 16) ? "instruction fetch" : "read"),
             (e & 1) ? "protection violation" : "page not present", (e & 8) ? ", reserved bit" : "",
-            static_cast<ull>(cr2), cr2 < k_page_size ? ": null pointer dereference" : "");
+            static_cast<ull>(cr2), fault_hint(cr2, e, f.rsp));
     }
     print("\n");
+    if (Thread* t = current())
+        print("  thread %d (%s)\n", t->tid, t->name);
     print("  rax=%016llx rbx=%016llx rcx=%016llx rdx=%016llx\n", static_cast<ull>(f.rax),
         static_cast<ull>(f.rbx), static_cast<ull>(f.rcx), static_cast<ull>(f.rdx));
     print("  rsi=%016llx rdi=%016llx rbp=%016llx rsp=%016llx\n", static_cast<ull>(f.rsi),

@@ -41,6 +41,9 @@ void calibrate()
     if (!(apic_base & (1u << 11)))
         arch::wrmsr(k_msr_apic_base, apic_base | (1u << 11));
     lapic(k_lapic_svr) = lapic(k_lapic_svr) | 0x100;
+    // The scheduler's timer interrupt shares this counter: mask it while we borrow it.
+    u32 saved_lvt = lapic(k_lapic_lvt_timer);
+    u32 saved_count = lapic(k_lapic_current_count);
     lapic(k_lapic_lvt_timer) = 1u << 16; // masked: we only read the counter
     lapic(k_lapic_divide) = 0xb;         // divide by 1
     lapic(k_lapic_initial_count) = 0xffffffff;
@@ -53,6 +56,9 @@ void calibrate()
         c1 = lapic(k_lapic_current_count);
     u64 t1 = arch::read_tsc();
     lapic(k_lapic_initial_count) = 0;
+    lapic(k_lapic_lvt_timer) = saved_lvt;
+    // A pending one-shot is re-armed, late by the calibration time at most (2 ms, once).
+    lapic(k_lapic_initial_count) = saved_count;
     u64 hz = (t1 - t0) * (k_apic_bus_hz / 1000) / ((c0 - c1) / 1000);
     s_tsc_hz = hz ? hz : 1000000000;
 }
@@ -128,11 +134,5 @@ u64 realtime_ns()
     return static_cast<u64>(static_cast<i64>(monotonic_ns()) + s_realtime_offset_ns);
 }
 
-void spin_for_ns(u64 ns)
-{
-    u64 end = monotonic_ns() + ns;
-    while (monotonic_ns() < end)
-        arch::pause();
-}
 
 } // namespace atl::kernel

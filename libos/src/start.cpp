@@ -3,15 +3,18 @@
 // __libc_start_main with a Linux-shaped argv/envp/auxv.
 
 #include "syscalls.h"
+#include "thread_state.h"
 
 #include <kernel/arch.h>
 #include <kernel/boot.h>
 #include <kernel/cmdline.h>
 #include <kernel/console.h>
+#include <kernel/interrupts.h>
 #include <kernel/memory.h>
 #include <kernel/paging.h>
 #include <kernel/panic.h>
 #include <kernel/platform.h>
+#include <kernel/sched.h>
 #include <kernel/time.h>
 
 #include <cerrno>
@@ -142,9 +145,14 @@ StartBlock build_start_block()
     return StartBlock { reinterpret_cast<char**>(vec), static_cast<int>(argc) };
 }
 
+u64 s_main_stack = 0; // lowest address: the guard page
+
 void run_main(void* arg)
 {
     auto* sb = static_cast<StartBlock*>(arg);
+    kernel::sched_init(s_main_stack + k_page_size, s_main_stack + k_page_size + k_main_stack_size);
+    proc_init(kernel::current());
+    kernel::irq_enable(); // from here on the application runs with interrupts on
     s_tsc_at_main = arch::read_tsc();
     __libc_start_main(main, sb->argc, sb->argv, nullptr, nullptr, nullptr);
     kernel::panic("__libc_start_main returned");
@@ -206,27 +214,17 @@ extern "C" [[noreturn]] void atoll_main(atl::u64 start_info)
         kernel::panic("command line: %s", err);
     check_params();
 
-    // Phase 4: the application, on a stack of its own.
+    // Phase 4: interrupts and the timer.
+    if (const char* err = kernel::interrupts_init())
+        kernel::panic("interrupts: %s", err);
+
+    // Phase 5: the application, on a stack of its own with an inaccessible guard page below
+    // it, so that an overflow faults instead of overwriting memory.
     StartBlock sb = build_start_block(); // atoll_main never returns: its frame outlives main()
-    u64 stack = 0;
-    if (!kernel::alloc_pages(k_main_stack_size, &stack))
+    if (!kernel::alloc_pages(k_main_stack_size + k_page_size, &s_main_stack))
         kernel::panic("out of memory for the main thread's stack");
-    atoll_call_on_stack(reinterpret_cast<void*>(stack + k_main_stack_size), run_main, &sb);
+    if (!kernel::set_access(s_main_stack, k_page_size, Access::None))
+        kernel::panic("cannot protect the main thread's stack guard page");
+    atoll_call_on_stack(reinterpret_cast<void*>(s_main_stack + k_page_size + k_main_stack_size), run_main, &sb);
     __builtin_unreachable();
-}
-
-// Thread creation arrives here from musl's __clone. FIXME(issue 3): the scheduler.
-extern "C" int __atoll_clone(int (*)(void*), void*, int, void*, int*, void*, int*)
-{
-    static bool logged = false;
-    if (!logged) {
-        logged = true;
-        atl::kernel::log("system call clone is not implemented yet (no threads): returning ENOSYS");
-    }
-    return -ENOSYS;
-}
-
-extern "C" [[noreturn]] void __atoll_unmapself(void*, unsigned long)
-{
-    atl::kernel::panic("__unmapself without threads");
 }

@@ -5,6 +5,7 @@
 
 #include <kernel/console.h>
 #include <kernel/memory.h>
+#include <kernel/paging.h>
 
 #include <cerrno>
 #include <climits>
@@ -25,23 +26,22 @@ bool is_console(long fd) { return fd >= 0 && fd < 3 && s_console_open[fd]; }
 
 } // namespace
 
-bool user_ok(const void* p, std::size_t n)
-{
-    return kernel::is_mapped_memory(reinterpret_cast<u64>(p), n);
-}
-
-bool user_ok(long p, std::size_t n) { return kernel::is_mapped_memory(static_cast<u64>(p), n); }
+bool user_ok(const void* p, std::size_t n) { return kernel::access_ok(reinterpret_cast<u64>(p), n, true); }
+bool user_ok(long p, std::size_t n) { return kernel::access_ok(static_cast<u64>(p), n, true); }
+bool user_in(const void* p, std::size_t n) { return kernel::access_ok(reinterpret_cast<u64>(p), n, false); }
+bool user_in(long p, std::size_t n) { return kernel::access_ok(static_cast<u64>(p), n, false); }
 
 namespace {
 
-// read/write argument checks, in Linux's order: descriptor, then count, then the buffer.
-long check_transfer(long fd, long buf, long count)
+// read/write argument checks, in Linux's order: descriptor, then count, then the buffer
+// (which read() writes into and write() reads from).
+long check_transfer(long fd, long buf, long count, bool into)
 {
     if (!is_console(fd))
         return -EBADF;
     if (count < 0)
         return -EINVAL;
-    if (!user_ok(buf, static_cast<std::size_t>(count)))
+    if (!(into ? user_ok(buf, static_cast<std::size_t>(count)) : user_in(buf, static_cast<std::size_t>(count))))
         return -EFAULT;
     return 0;
 }
@@ -51,12 +51,12 @@ long check_transfer(long fd, long buf, long count)
 long sys_read(long fd, long buf, long count)
 {
     // FIXME(issue 4): console input; until then stdin is at end of file.
-    return check_transfer(fd, buf, count);
+    return check_transfer(fd, buf, count, true);
 }
 
 long sys_write(long fd, long buf, long count)
 {
-    if (long err = check_transfer(fd, buf, count))
+    if (long err = check_transfer(fd, buf, count, false))
         return err;
     kernel::console_write(reinterpret_cast<const char*>(buf), static_cast<std::size_t>(count));
     return count;
@@ -66,11 +66,11 @@ namespace {
 
 // Validates an iovec array the way Linux does: EINVAL for a bad count or a total that
 // overflows ssize_t, EFAULT for any unreadable piece.
-long check_iov(long iov, long iovcnt)
+long check_iov(long iov, long iovcnt, bool into)
 {
     if (iovcnt < 0 || iovcnt > IOV_MAX)
         return -EINVAL;
-    if (!user_ok(iov, static_cast<std::size_t>(iovcnt) * sizeof(struct iovec)))
+    if (!user_in(iov, static_cast<std::size_t>(iovcnt) * sizeof(struct iovec)))
         return -EFAULT;
     auto* v = reinterpret_cast<const struct iovec*>(iov);
     std::size_t total = 0;
@@ -78,7 +78,7 @@ long check_iov(long iov, long iovcnt)
         if (v[i].iov_len > static_cast<std::size_t>(SSIZE_MAX) - total)
             return -EINVAL;
         total += v[i].iov_len;
-        if (!user_ok(v[i].iov_base, v[i].iov_len))
+        if (!(into ? user_ok(v[i].iov_base, v[i].iov_len) : user_in(v[i].iov_base, v[i].iov_len)))
             return -EFAULT;
     }
     return static_cast<long>(total);
@@ -90,7 +90,7 @@ long sys_readv(long fd, long iov, long iovcnt)
 {
     if (!is_console(fd))
         return -EBADF;
-    long r = check_iov(iov, iovcnt);
+    long r = check_iov(iov, iovcnt, true);
     return r < 0 ? r : 0;
 }
 
@@ -98,7 +98,7 @@ long sys_writev(long fd, long iov, long iovcnt)
 {
     if (!is_console(fd))
         return -EBADF;
-    long total = check_iov(iov, iovcnt);
+    long total = check_iov(iov, iovcnt, false);
     if (total < 0)
         return total;
     auto* v = reinterpret_cast<const struct iovec*>(iov);

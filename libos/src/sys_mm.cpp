@@ -2,11 +2,12 @@
 // Anonymous memory for the application. Memory is identity-mapped, so a mapping is a run of
 // physical pages from the kernel's page allocator; the set of the application's mappings
 // lets munmap free exactly what was mapped (and ignore the rest, as Linux does).
-// FIXME(issue 3): page tables with per-mapping permissions, so mprotect is enforced.
+// Permissions live in the page tables: mmap's prot and mprotect set them page by page.
 
 #include "syscalls.h"
 
 #include <kernel/memory.h>
+#include <kernel/paging.h>
 #include <kernel/range_set.h>
 
 #include <cerrno>
@@ -20,6 +21,24 @@ namespace {
 RangeSet s_mappings;
 
 constexpr long k_known_prot = PROT_READ | PROT_WRITE | PROT_EXEC;
+
+Access access_of(long prot)
+{
+    bool w = prot & PROT_WRITE, x = prot & PROT_EXEC;
+    if (!(prot & (PROT_READ | PROT_WRITE | PROT_EXEC)))
+        return Access::None;
+    if (w)
+        return x ? Access::ReadWriteExec : Access::ReadWrite;
+    return x ? Access::ReadExec : Access::Read;
+}
+
+// Pages go back to the allocator as plain read-write memory, whatever the application made
+// of them: the next owner may be a page table or a stack.
+void release(Range piece)
+{
+    (void)kernel::set_access(piece.start, piece.size(), Access::ReadWrite);
+    kernel::free_pages(piece.start, piece.size());
+}
 
 bool page_aligned(long v) { return (static_cast<u64>(v) & (k_page_size - 1)) == 0; }
 
@@ -60,7 +79,10 @@ long sys_mmap(long addr, long len, long prot, long flags, long fd, long offset)
             return -EEXIST;
         // A fixed mapping may only land on the application's own mappings (replacing them)
         // or on pages the allocator still has; there is no other address space to use.
-        if (!s_mappings.contains(want)) {
+        if (s_mappings.contains(want)) {
+            if (!kernel::set_access(want.start, size, Access::ReadWrite))
+                return -ENOMEM;
+        } else {
             if (s_mappings.intersects(want))
                 return -ENOMEM; // FIXME(issue 3): mixed ranges need page tables
             if (!kernel::claim_pages(want.start, size))
@@ -80,6 +102,11 @@ long sys_mmap(long addr, long len, long prot, long flags, long fd, long offset)
         }
     }
     std::memset(reinterpret_cast<void*>(start), 0, size);
+    if (Access a = access_of(prot); a != Access::ReadWrite && !kernel::set_access(start, size, a)) {
+        (void)s_mappings.remove(Range { start, start + size });
+        release(Range { start, start + size });
+        return -ENOMEM;
+    }
     return static_cast<long>(start);
 }
 
@@ -93,7 +120,7 @@ long sys_munmap(long addr, long len)
     Range r { static_cast<u64>(addr), static_cast<u64>(addr) + size };
     if (r.end < r.start)
         return -EINVAL;
-    if (!s_mappings.remove(r, [](Range piece) { kernel::free_pages(piece.start, piece.size()); }))
+    if (!s_mappings.remove(r, release))
         return -ENOMEM;
     return 0;
 }
@@ -105,9 +132,11 @@ long sys_mprotect(long addr, long len, long prot)
     if (len == 0)
         return 0;
     u64 size = page_length(len);
-    if (size == 0 || !kernel::is_mapped_memory(static_cast<u64>(addr), size))
+    Range r { static_cast<u64>(addr), static_cast<u64>(addr) + size };
+    // Only the application's own mappings: the image and the kernel's memory keep theirs.
+    if (size == 0 || r.end < r.start || !s_mappings.contains(r))
         return -ENOMEM;
-    return 0; // accepted; FIXME(issue 3): enforced once mappings have their own page tables
+    return kernel::set_access(r.start, size, access_of(prot)) ? 0 : -ENOMEM;
 }
 
 long sys_madvise(long addr, long len, long advice)
@@ -128,13 +157,20 @@ long sys_madvise(long addr, long len, long advice)
     case MADV_NOHUGEPAGE:
     case MADV_DONTDUMP:
     case MADV_DODUMP:
-        return kernel::is_mapped_memory(r.start, size) ? 0 : -ENOMEM;
-    case MADV_DONTNEED:
+        return s_mappings.contains(r) || kernel::access_ok(r.start, size, false) ? 0 : -ENOMEM;
+    case MADV_DONTNEED: {
         // Linux: private anonymous pages read back as zeros afterwards.
         if (!s_mappings.contains(r))
-            return kernel::is_mapped_memory(r.start, size) ? -EINVAL : -ENOMEM;
+            return -ENOMEM;
+        Access before = Access::ReadWrite;
+        (void)kernel::query_access(r.start, &before);
+        if (before != Access::ReadWrite && !kernel::set_access(r.start, size, Access::ReadWrite))
+            return -ENOMEM;
         std::memset(reinterpret_cast<void*>(r.start), 0, size);
+        if (before != Access::ReadWrite)
+            (void)kernel::set_access(r.start, size, before);
         return 0;
+    }
     default:
         return -EINVAL;
     }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "syscalls.h"
 
+#include <kernel/sched.h>
 #include <kernel/time.h>
 
 #include <cerrno>
@@ -25,11 +26,13 @@ bool valid_clock(long clock, u64* now)
     case CLOCK_MONOTONIC_RAW:
     case CLOCK_MONOTONIC_COARSE:
     case CLOCK_BOOTTIME:
-    // One thread on one CPU that never idles: its CPU time is the time since boot.
-    // FIXME(issue 3): per-thread accounting once there is a scheduler.
-    case CLOCK_PROCESS_CPUTIME_ID:
-    case CLOCK_THREAD_CPUTIME_ID:
         *now = kernel::monotonic_ns();
+        return true;
+    case CLOCK_PROCESS_CPUTIME_ID:
+        *now = kernel::process_cpu_ns();
+        return true;
+    case CLOCK_THREAD_CPUTIME_ID:
+        *now = kernel::thread_cpu_ns(kernel::current());
         return true;
     default:
         return false;
@@ -38,7 +41,7 @@ bool valid_clock(long clock, u64* now)
 
 bool read_timespec(long p, u64* ns)
 {
-    if (!user_ok(p, sizeof(struct timespec)))
+    if (!user_in(p, sizeof(struct timespec)))
         return false;
     auto* ts = reinterpret_cast<const struct timespec*>(p);
     if (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= k_ns)
@@ -51,6 +54,22 @@ void to_timespec(u64 ns, struct timespec* ts)
 {
     ts->tv_sec = static_cast<time_t>(ns / k_ns);
     ts->tv_nsec = static_cast<long>(ns % k_ns);
+}
+
+// Sleeps on the scheduler's timer (the CPU halts if nothing else runs). A signal ends the
+// sleep early with EINTR and the time left in *rem.
+long sleep_ns(u64 ns, long rem)
+{
+    u64 start = kernel::monotonic_ns();
+    u64 deadline = start + (ns ? ns : 1);
+    kernel::WakeReason r = kernel::block(nullptr, deadline, true);
+    if (r != kernel::WakeReason::Interrupted)
+        return 0;
+    if (rem) {
+        u64 now = kernel::monotonic_ns();
+        to_timespec(deadline > now ? deadline - now : 0, reinterpret_cast<struct timespec*>(rem));
+    }
+    return -EINTR;
 }
 
 } // namespace
@@ -110,15 +129,14 @@ long sys_time(long t)
 
 long sys_nanosleep(long req, long rem)
 {
-    if (!user_ok(req, sizeof(struct timespec)))
+    if (!user_in(req, sizeof(struct timespec)))
         return -EFAULT;
     u64 ns = 0;
     if (!read_timespec(req, &ns))
         return -EINVAL;
     if (rem && !user_ok(rem, sizeof(struct timespec)))
         return -EFAULT;
-    kernel::spin_for_ns(ns);
-    return 0;
+    return sleep_ns(ns, rem);
 }
 
 long sys_clock_nanosleep(long clock, long flags, long req, long rem)
@@ -128,17 +146,18 @@ long sys_clock_nanosleep(long clock, long flags, long req, long rem)
         return -EINVAL;
     if (flags & ~static_cast<long>(TIMER_ABSTIME))
         return -EINVAL;
-    if (!user_ok(req, sizeof(struct timespec)))
+    if (!user_in(req, sizeof(struct timespec)))
         return -EFAULT;
     u64 ns = 0;
     if (!read_timespec(req, &ns))
         return -EINVAL;
-    if (flags & TIMER_ABSTIME)
+    if (flags & TIMER_ABSTIME) {
         ns = ns > now ? ns - now : 0;
-    else if (rem && !user_ok(rem, sizeof(struct timespec)))
+        rem = 0; // an absolute sleep has no remainder to report
+    } else if (rem && !user_ok(rem, sizeof(struct timespec))) {
         return -EFAULT;
-    kernel::spin_for_ns(ns);
-    return 0;
+    }
+    return sleep_ns(ns, rem);
 }
 
 } // namespace atl::libos

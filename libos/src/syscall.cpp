@@ -2,6 +2,9 @@
 // The one place that maps x86_64 Linux system call numbers to handlers.
 
 #include "syscalls.h"
+#include "thread_state.h"
+
+#include <kernel/interrupts.h>
 
 #include <kernel/console.h>
 
@@ -48,9 +51,12 @@ long unimplemented(long n)
 
 } // namespace atl::libos
 
-extern "C" long __atoll_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6)
+namespace atl::libos {
+
+namespace {
+
+long dispatch(long n, long a1, long a2, long a3, long a4, long a5, long a6)
 {
-    using namespace atl::libos;
     switch (n) {
     case SYS_read: return sys_read(a1, a2, a3);
     case SYS_write: return sys_write(a1, a2, a3);
@@ -74,12 +80,12 @@ extern "C" long __atoll_syscall(long n, long a1, long a2, long a3, long a4, long
     case SYS_nanosleep: return sys_nanosleep(a1, a2);
     case SYS_clock_nanosleep: return sys_clock_nanosleep(a1, a2, a3, a4);
 
-    case SYS_exit: // one thread: ending it ends the program
+    case SYS_exit: sys_exit(a1);
     case SYS_exit_group: sys_exit_group(a1);
     case SYS_set_tid_address: return sys_set_tid_address(a1);
     case SYS_arch_prctl: return sys_arch_prctl(a1, a2);
-    case SYS_getpid:
-    case SYS_gettid: return k_pid;
+    case SYS_getpid: return k_pid;
+    case SYS_gettid: return sys_gettid();
     case SYS_getppid: return 0;
     case SYS_getuid:
     case SYS_geteuid:
@@ -88,7 +94,7 @@ extern "C" long __atoll_syscall(long n, long a1, long a2, long a3, long a4, long
     case SYS_uname: return sys_uname(a1);
     case SYS_getrandom: return sys_getrandom(a1, a2, a3);
     case SYS_futex: return sys_futex(a1, a2, a3, a4, a5, a6);
-    case SYS_sched_yield: return 0;
+    case SYS_sched_yield: return sys_sched_yield();
     case SYS_sched_getaffinity: return sys_sched_getaffinity(a1, a2, a3);
     case SYS_prlimit64: return sys_prlimit64(a1, a2, a3, a4);
     case SYS_rt_sigaction: return sys_rt_sigaction(a1, a2, a3, a4);
@@ -99,4 +105,23 @@ extern "C" long __atoll_syscall(long n, long a1, long a2, long a3, long a4, long
     case SYS_rt_sigreturn: return sys_rt_sigreturn();
     default: return unimplemented(n);
     }
+}
+
+} // namespace
+
+} // namespace atl::libos
+
+// Every system call of the application arrives here as a function call. The libOS runs with
+// interrupts off (one CPU: that is its lock); signals for the thread are delivered on the way
+// back, with the application's interrupt state restored.
+extern "C" long __atoll_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6)
+{
+    using namespace atl;
+    kernel::IrqState irq = kernel::irq_save();
+    long r = libos::dispatch(n, a1, a2, a3, a4, a5, a6);
+    bool signals = libos::has_deliverable_signal() || kernel::current()->interrupt_pending;
+    kernel::irq_restore(irq);
+    if (signals)
+        libos::deliver_pending_signals();
+    return r;
 }

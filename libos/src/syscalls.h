@@ -6,13 +6,19 @@
 
 #include <kernel/types.h>
 
+// The entry point from musl (toolchain/musl/syscall_arch.h).
+extern "C" long __atoll_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6);
+
 namespace atl::libos {
 
 using ::atl::u64;
 
-// Pointer checks: an application pointer is valid when it lies entirely in RAM the image owns.
+// Pointer checks against the page tables: user_ok for memory the libOS writes (results),
+// user_in for memory it only reads (arguments).
 bool user_ok(const void* p, std::size_t n);
 bool user_ok(long p, std::size_t n);
+bool user_in(const void* p, std::size_t n);
+bool user_in(long p, std::size_t n);
 
 // fs (console descriptors until the VFS lands)
 long sys_read(long fd, long buf, long count);
@@ -41,7 +47,10 @@ long sys_clock_nanosleep(long clock, long flags, long req, long rem);
 
 // process, signals, misc
 [[noreturn]] void sys_exit_group(long code);
+[[noreturn]] long sys_exit(long code);
 long sys_set_tid_address(long ptr);
+long sys_gettid();
+long sys_sched_yield();
 long sys_arch_prctl(long code, long addr);
 long sys_uname(long buf);
 long sys_getrandom(long buf, long len, long flags);

@@ -136,6 +136,11 @@ void enable_write_protect()
     asm volatile("mov %0, %%cr0" : : "r"(cr0 | (1ull << 16)));
 }
 
+void set_interrupt_gate(u32 v, u64 handler)
+{
+    s_idt[v] = IdtEntry { u16(handler), 0x08, 0, 0x8e, u16(handler >> 16), u32(handler >> 32), 0 };
+}
+
 void cpu_init()
 {
     u32 a, b, c, d;

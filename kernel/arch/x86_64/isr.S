@@ -106,3 +106,120 @@ atoll_call_on_stack:
     mov %rdx, %rdi
     call *%rsi
     ud2
+
+// Device and timer interrupts. They arrive only while interrupts are enabled, that is in
+// application code or the idle loop (kernel code runs with interrupts off), on the running
+// thread's stack (every object in the image is built without a red zone). The stub saves all
+// general registers and the full FPU/SSE/AVX state of the interrupted code on that stack, so
+// the C++ handler may use any register and may even switch threads: the saved state stays
+// with the preempted thread and is restored when it is resumed.
+.macro IRQ n
+    .global irq_\n
+irq_\n:
+    pushq $\n
+    jmp irq_common
+.endm
+IRQ 32
+IRQ 33
+IRQ 34
+IRQ 35
+IRQ 36
+IRQ 37
+IRQ 38
+IRQ 39
+IRQ 40
+IRQ 41
+IRQ 42
+IRQ 43
+IRQ 44
+IRQ 45
+IRQ 46
+IRQ 47
+IRQ 48
+IRQ 49
+IRQ 50
+IRQ 51
+IRQ 52
+IRQ 53
+IRQ 54
+IRQ 55
+
+irq_common:
+    cld
+    push %rax
+    push %rbx
+    push %rcx
+    push %rdx
+    push %rsi
+    push %rdi
+    push %rbp
+    push %r8
+    push %r9
+    push %r10
+    push %r11
+    push %r12
+    push %r13
+    push %r14
+    push %r15
+    mov 120(%rsp), %rdi         // the vector
+    mov %rsp, %rbx              // callee-saved: the frame, to come back to
+    sub $1088, %rsp             // XSAVE area (x87 + SSE + AVX = 832 bytes) + alignment
+    and $-64, %rsp
+    cmpb $0, atoll_have_xsave(%rip)
+    je 1f
+    // XSAVE writes only XSTATE_BV of the 64-byte header; XRSTOR faults unless the rest
+    // (XCOMP_BV and the reserved bytes) is zero, and this is reused stack memory.
+    xor %eax, %eax
+    mov %rax, 512(%rsp)
+    mov %rax, 520(%rsp)
+    mov %rax, 528(%rsp)
+    mov %rax, 536(%rsp)
+    mov %rax, 544(%rsp)
+    mov %rax, 552(%rsp)
+    mov %rax, 560(%rsp)
+    mov %rax, 568(%rsp)
+    mov $-1, %eax
+    mov $-1, %edx
+    xsave64 (%rsp)
+    jmp 2f
+1:  fxsave64 (%rsp)
+2:  xor %ebp, %ebp              // backtraces stop at the interrupt
+    call atoll_irq
+    cmpb $0, atoll_have_xsave(%rip)
+    je 3f
+    mov $-1, %eax
+    mov $-1, %edx
+    xrstor64 (%rsp)
+    jmp 4f
+3:  fxrstor64 (%rsp)
+4:  mov %rbx, %rsp
+    pop %r15
+    pop %r14
+    pop %r13
+    pop %r12
+    pop %r11
+    pop %r10
+    pop %r9
+    pop %r8
+    pop %rbp
+    pop %rdi
+    pop %rsi
+    pop %rdx
+    pop %rcx
+    pop %rbx
+    pop %rax
+    add $8, %rsp
+    iretq
+
+    // Spurious interrupts (the local APIC's and the masked 8259's): no EOI, nothing to do.
+    .global irq_spurious
+irq_spurious:
+    iretq
+
+    .section .rodata
+    .balign 8
+    .global irq_table
+irq_table:
+.irp n, 32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47,48,49,50,51,52,53,54,55
+    .quad irq_\n
+.endr

@@ -15,6 +15,7 @@ struct InterruptFrame {
 };
 
 void cpu_init();                    // final GDT with TSS and IST stacks, IDT
+void set_interrupt_gate(u32 vector, u64 handler);
 u64 read_cr3();
 void write_cr3(u64 root);
 void invlpg(u64 addr);

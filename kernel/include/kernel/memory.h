@@ -21,10 +21,6 @@ void free_pages(u64 addr, u64 size);
 // Takes exactly [addr, addr + size) when all of it is free.
 [[nodiscard]] bool claim_pages(u64 addr, u64 size);
 
-// True when every byte of [addr, addr + len) is RAM the image may touch: the image itself and
-// all memory the allocator manages, free or not. Used to validate pointers from applications.
-bool is_mapped_memory(u64 addr, u64 len);
-
 u64 memory_total();
 u64 memory_free();
 u64 memory_ignored(); // RAM the map offered that lies beyond the identity map

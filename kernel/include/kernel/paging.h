@@ -15,6 +15,9 @@ namespace atl::kernel {
 // Changes the access of mapped memory, flushing the TLB. Fails if part is not mapped.
 [[nodiscard]] bool set_access(u64 addr, u64 size, Access access);
 [[nodiscard]] bool query_access(u64 addr, Access* access);
+// True when every byte of [addr, addr + len) may be read (or, with `write`, written): the
+// check for pointers that applications hand to the libOS.
+bool access_ok(u64 addr, u64 len, bool write);
 // Maps device registers (uncached, read-write) at their physical address.
 [[nodiscard]] bool map_mmio(u64 phys, u64 size);
 

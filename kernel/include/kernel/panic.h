@@ -17,6 +17,9 @@ constexpr int k_exit_sigsegv = 128 + 11; // page fault, protection fault, stack 
 // Prints the exception, registers and a backtrace from the faulting frame; ends the VM.
 [[noreturn]] void panic_from_exception(const arch::InterruptFrame& frame);
 
+// Prints "  backtrace:" and the frames from (rip, rbp) up the frame-pointer chain.
+void print_backtrace(u64 rip, u64 rbp);
+
 // Name of the function containing addr, and the offset into it; nullptr when unknown.
 const char* symbolize(u64 addr, u64* offset);
 

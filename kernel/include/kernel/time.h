@@ -20,9 +20,6 @@ u64 realtime_ns();
 void set_realtime_base(u64 unix_ns); // unix time now, in ns
 bool parse_realtime(const char* text, u64* unix_ns);
 
-// Busy-waits. FIXME(issue 3): sleeping threads halt the CPU on a timer interrupt instead.
-void spin_for_ns(u64 ns);
-
 // Days since 1970-01-01 of a proleptic Gregorian date (portable, unit-tested).
 i64 days_from_civil(i64 year, unsigned month, unsigned day);
 

@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// Interrupt control: the local APIC, its one-shot timer, and the handler table for device
+// vectors. Kernel code runs with interrupts off (a single CPU: that is the kernel lock);
+// applications and the idle loop run with them on.
+
+#include <kernel/types.h>
+
+namespace atl::kernel {
+
+constexpr u32 k_vector_timer = 48;
+constexpr u32 k_vector_first_device = 49;
+constexpr u32 k_vector_last_device = 55;
+
+// Masks the legacy 8259 PICs, enables the local APIC, installs the interrupt vectors.
+[[nodiscard]] const char* interrupts_init();
+
+using IrqHandler = void (*)(void* context);
+[[nodiscard]] bool register_irq(u32 vector, IrqHandler handler, void* context);
+
+// One-shot timer interrupt `ns` from now (0: cancel). Precision is the APIC bus's (1 ns).
+void timer_arm_ns(u64 ns);
+
+struct IrqState {
+    u64 flags;
+};
+IrqState irq_save();   // disables interrupts, returns the previous state
+void irq_restore(IrqState s);
+bool irq_enabled();
+void irq_enable();
+// Waits for the next interrupt with interrupts enabled; returns with them disabled.
+void idle_wait();
+
+// Counters, readable at run time.
+struct InterruptStats {
+    u64 timer;
+    u64 spurious;
+    u64 device;
+};
+const InterruptStats& interrupt_stats();
+
+} // namespace atl::kernel

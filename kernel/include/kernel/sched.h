@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// Threads and the scheduler: one CPU, a FIFO run queue, a sorted sleep list, Boost.Context
+// for the switch, and time-slice preemption from the timer interrupt (kernel/DESIGN.md).
+// All functions expect interrupts off (kernel code always runs so) unless they say otherwise.
+
+#include <kernel/list.h>
+#include <kernel/types.h>
+
+namespace atl::kernel {
+
+enum class ThreadState : u8 { Running, Runnable, Blocked, Dead };
+enum class WakeReason : u8 { None, Woken, TimedOut, Interrupted };
+
+struct Thread {
+    int tid = 0;
+    ThreadState state = ThreadState::Runnable;
+    void* context = nullptr; // Boost.Context fcontext_t while not running
+    u64 fs_base = 0;
+    const char* name = "thread";
+
+    ListNode queue_node; // on the run queue or on one wait queue
+    ListNode sleep_node; // on the sleep list when a deadline is set
+    ListNode all_node;   // on the list of all threads
+    u64 deadline = 0;    // monotonic ns
+    void* waiting_on = nullptr;
+    WakeReason wake_reason = WakeReason::None;
+    bool interruptible = false;
+    bool interrupt_pending = false; // a signal is waiting: interruptible waits return Interrupted
+
+    u64 cpu_ns = 0;
+    u64 ran_since_tsc = 0;
+    u64 stack_low = 0;  // the thread's stack, when known (for overflow reports)
+    u64 stack_high = 0;
+
+    void (*entry)(void*) = nullptr;
+    void* arg = nullptr;
+    // The libOS's per-thread state lives here (placement-constructed by libos), so a thread
+    // start needs one allocation, not two.
+    alignas(16) unsigned char user_storage[64] {};
+    u64 wait_key = 0;     // futex word address while waiting on one
+    u32 wait_bits = 0;    // futex bitset
+};
+
+using WaitQueue = List<Thread, &Thread::queue_node>;
+
+// Makes the running context thread 1 ("main") on the stack [stack_low, stack_high).
+void sched_init(u64 stack_low, u64 stack_high);
+Thread* current();
+Thread* find_thread(int tid);
+std::size_t thread_count();
+Thread* first_thread(); // all threads, in creation order
+Thread* next_thread(Thread* t);
+
+// A new runnable thread that calls entry(arg) on the stack ending at stack_top, with the given
+// FS base (TLS). Returns nullptr when out of memory.
+Thread* create_thread(void (*entry)(void*), void* arg, u64 stack_top, u64 fs_base, const char* name);
+
+// Blocks the running thread on `queue` (may be null: a plain sleep) until woken, until the
+// monotonic `deadline` (0: none) passes, or, when interruptible, until interrupt() is called.
+// A pending interrupt makes an interruptible wait return at once: none is lost.
+WakeReason block(WaitQueue* queue, u64 deadline, bool interruptible);
+// Wakes a blocked thread (removing it from its queue and the sleep list).
+void wake(Thread* t, WakeReason reason = WakeReason::Woken);
+// Marks a signal for the thread and ends its interruptible wait, if it is in one.
+void interrupt(Thread* t);
+
+void yield();
+// Ends the running thread. `after(arg)` runs on the next thread once this one's stack is no
+// longer in use (to free it).
+[[noreturn]] void exit_thread(void (*after)(void*), void* arg);
+
+void set_fs_base(u64 base); // for the running thread (arch_prctl)
+
+u64 thread_cpu_ns(const Thread* t);
+u64 process_cpu_ns();
+u64 context_switches();
+
+} // namespace atl::kernel

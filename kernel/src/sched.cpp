@@ -1,0 +1,367 @@
+// SPDX-License-Identifier: MIT
+#include <kernel/arch.h>
+#include <kernel/console.h>
+#include <kernel/interrupts.h>
+#include <kernel/memory.h>
+#include <kernel/panic.h>
+#include <kernel/sched.h>
+#include <kernel/time.h>
+
+#include <new>
+
+// Boost.Context's fcontext (libboost_context, linked from the sysroot).
+extern "C" {
+struct transfer_t {
+    void* fctx;
+    void* data;
+};
+transfer_t jump_fcontext(void* const to, void* vp);
+void* make_fcontext(void* sp, std::size_t size, void (*fn)(transfer_t));
+}
+
+namespace atl::kernel {
+
+namespace {
+
+// Preemption: a thread that has run this long while others wait is put at the back of the
+// run queue by the timer interrupt (kernel/DESIGN.md, "Preemption").
+constexpr u64 k_time_slice_ns = 10'000'000;
+
+using RunQueue = List<Thread, &Thread::queue_node>;
+using SleepList = List<Thread, &Thread::sleep_node>;
+using AllList = List<Thread, &Thread::all_node>;
+
+RunQueue s_run_queue;
+SleepList s_sleepers; // sorted by deadline
+AllList s_all;
+Thread* s_current = nullptr;
+int s_next_tid = 1;
+u64 s_slice_start_ns = 0;
+u64 s_switches = 0;
+u64 s_dead_cpu_ns = 0;
+bool s_in_idle = false;
+
+// Work left by an exiting thread, done by the next one after the switch.
+struct PendingExit {
+    Thread* thread = nullptr;
+    void (*after)(void*) = nullptr;
+    void* arg = nullptr;
+};
+PendingExit s_pending_exit;
+
+// Thread objects come from pages carved into a free list: a thread start never calls malloc.
+union PoolSlot {
+    PoolSlot* next;
+    alignas(Thread) unsigned char storage[sizeof(Thread)];
+};
+PoolSlot* s_free_slots = nullptr;
+
+Thread* alloc_thread()
+{
+    if (!s_free_slots) {
+        u64 page = 0;
+        if (!alloc_pages(k_page_size, &page))
+            return nullptr;
+        auto* slots = reinterpret_cast<PoolSlot*>(page);
+        for (std::size_t i = 0; i < k_page_size / sizeof(PoolSlot); ++i) {
+            slots[i].next = s_free_slots;
+            s_free_slots = &slots[i];
+        }
+    }
+    PoolSlot* slot = s_free_slots;
+    s_free_slots = slot->next;
+    return new (slot->storage) Thread();
+}
+
+void free_thread(Thread* t)
+{
+    t->~Thread();
+    auto* slot = reinterpret_cast<PoolSlot*>(t);
+    slot->next = s_free_slots;
+    s_free_slots = slot;
+}
+
+void account(Thread* t, u64 now_tsc)
+{
+    u64 hz = tsc_hz();
+    if (t->ran_since_tsc)
+        t->cpu_ns += static_cast<u64>(static_cast<unsigned __int128>(now_tsc - t->ran_since_tsc) * 1000000000u / hz);
+    t->ran_since_tsc = 0;
+}
+
+void insert_sleeper(Thread* t)
+{
+    s_sleepers.insert_sorted(t, [](const Thread& a, const Thread& b) { return a.deadline < b.deadline; });
+}
+
+// Programs the one-shot timer for the next event: the earliest deadline, or the end of the
+// running thread's slice when others are waiting to run.
+void arm_timer()
+{
+    u64 next = 0;
+    if (Thread* first = s_sleepers.front())
+        next = first->deadline;
+    if (!s_run_queue.empty() && !s_in_idle) {
+        u64 slice_end = s_slice_start_ns + k_time_slice_ns;
+        if (!next || slice_end < next)
+            next = slice_end;
+    }
+    if (!next) {
+        timer_arm_ns(0);
+        return;
+    }
+    u64 now = monotonic_ns();
+    timer_arm_ns(next > now ? next - now : 1);
+}
+
+void finish_pending_exit()
+{
+    if (!s_pending_exit.thread)
+        return;
+    PendingExit p = s_pending_exit;
+    s_pending_exit = {};
+    s_dead_cpu_ns += p.thread->cpu_ns;
+    s_all.remove(p.thread);
+    free_thread(p.thread);
+    if (p.after)
+        p.after(p.arg);
+}
+
+void switch_to(Thread* next)
+{
+    Thread* prev = s_current;
+    if (next == prev) {
+        prev->state = ThreadState::Running;
+        return;
+    }
+    u64 now = arch::read_tsc();
+    account(prev, now);
+    next->state = ThreadState::Running;
+    next->ran_since_tsc = now;
+    s_current = next;
+    s_slice_start_ns = monotonic_ns();
+    ++s_switches;
+    arch::set_fs_base(next->fs_base);
+    transfer_t t = jump_fcontext(next->context, prev);
+    // Resumed: t.data is the thread that switched to us; its context is where it stopped.
+    static_cast<Thread*>(t.data)->context = t.fctx;
+    finish_pending_exit();
+}
+
+[[noreturn]] void report_deadlock()
+{
+    log("deadlock: every thread is blocked and no timer is pending");
+    for (Thread* t = s_all.front(); t; t = s_all.next(t)) {
+        if (t->wait_key)
+            log("thread %d (%s): blocked on the futex at 0x%llx", t->tid, t->name, static_cast<unsigned long long>(t->wait_key));
+        else
+            log("thread %d (%s): %s", t->tid, t->name, t->state == ThreadState::Blocked ? "blocked" : "runnable");
+        if (t != s_current && t->context) {
+            // Boost.Context's x86_64 frame: mxcsr/x87 cw, r12-r15, rbx, rbp, rip.
+            auto* saved = static_cast<const u64*>(t->context);
+            print_backtrace(saved[7], saved[6]);
+        }
+    }
+    panic("deadlock");
+}
+
+// Picks the next thread to run; when there is none, idles (halting) until a timer wakes one.
+void schedule()
+{
+    Thread* next = s_run_queue.pop_front();
+    if (!next) {
+        if (s_sleepers.empty())
+            report_deadlock();
+        s_in_idle = true;
+        u64 idle_from = arch::read_tsc();
+        account(s_current, idle_from);
+        while (s_run_queue.empty()) {
+            arm_timer();
+            idle_wait();
+        }
+        s_in_idle = false;
+        s_current->ran_since_tsc = arch::read_tsc(); // idle time is nobody's CPU time
+        next = s_run_queue.pop_front();
+    }
+    switch_to(next);
+    arm_timer();
+}
+
+void thread_start(transfer_t t)
+{
+    static_cast<Thread*>(t.data)->context = t.fctx;
+    finish_pending_exit();
+    arm_timer();
+    Thread* self = s_current;
+    irq_enable(); // applications run with interrupts on
+    self->entry(self->arg);
+    IrqState s = irq_save();
+    (void)s;
+    exit_thread(nullptr, nullptr);
+}
+
+} // namespace
+
+void sched_init(u64 stack_low, u64 stack_high)
+{
+    Thread* t = alloc_thread();
+    VERIFY(t);
+    t->tid = s_next_tid++;
+    t->name = "main";
+    t->state = ThreadState::Running;
+    t->stack_low = stack_low;
+    t->stack_high = stack_high;
+    t->fs_base = arch::fs_base();
+    t->ran_since_tsc = arch::read_tsc();
+    s_all.push_back(t);
+    s_current = t;
+    s_slice_start_ns = 0;
+}
+
+Thread* current() { return s_current; }
+
+Thread* find_thread(int tid)
+{
+    for (Thread* t = s_all.front(); t; t = s_all.next(t)) {
+        if (t->tid == tid && t->state != ThreadState::Dead)
+            return t;
+    }
+    return nullptr;
+}
+
+std::size_t thread_count() { return s_all.size(); }
+Thread* first_thread() { return s_all.front(); }
+Thread* next_thread(Thread* t) { return s_all.next(t); }
+
+Thread* create_thread(void (*entry)(void*), void* arg, u64 stack_top, u64 fs_base, const char* name)
+{
+    Thread* t = alloc_thread();
+    if (!t)
+        return nullptr;
+    t->tid = s_next_tid++;
+    t->name = name;
+    t->entry = entry;
+    t->arg = arg;
+    t->fs_base = fs_base;
+    t->stack_high = stack_top;
+    // make_fcontext puts its small frame at the top of the given stack; the size only matters
+    // to Boost's own bookkeeping.
+    t->context = make_fcontext(reinterpret_cast<void*>(stack_top & ~u64(15)), 64 * 1024, thread_start);
+    t->state = ThreadState::Runnable;
+    s_all.push_back(t);
+    s_run_queue.push_back(t);
+    arm_timer();
+    return t;
+}
+
+WakeReason block(WaitQueue* queue, u64 deadline, bool interruptible)
+{
+    Thread* self = s_current;
+    if (interruptible && self->interrupt_pending)
+        return WakeReason::Interrupted;
+    if (deadline && deadline <= monotonic_ns())
+        return WakeReason::TimedOut;
+    self->state = ThreadState::Blocked;
+    self->wake_reason = WakeReason::None;
+    self->interruptible = interruptible;
+    self->waiting_on = queue;
+    self->deadline = deadline;
+    if (queue)
+        queue->push_back(self);
+    if (deadline)
+        insert_sleeper(self);
+    schedule();
+    self->interruptible = false;
+    return self->wake_reason;
+}
+
+void wake(Thread* t, WakeReason reason)
+{
+    if (t->state != ThreadState::Blocked)
+        return;
+    if (t->waiting_on)
+        static_cast<WaitQueue*>(t->waiting_on)->remove(t);
+    if (t->sleep_node.linked())
+        s_sleepers.remove(t);
+    t->waiting_on = nullptr;
+    t->deadline = 0;
+    t->wake_reason = reason;
+    t->state = ThreadState::Runnable;
+    s_run_queue.push_back(t);
+    if (!s_in_idle)
+        arm_timer(); // the running thread's slice now matters
+}
+
+void interrupt(Thread* t)
+{
+    t->interrupt_pending = true;
+    if (t->state == ThreadState::Blocked && t->interruptible)
+        wake(t, WakeReason::Interrupted);
+}
+
+void yield()
+{
+    if (s_run_queue.empty())
+        return;
+    s_current->state = ThreadState::Runnable;
+    s_run_queue.push_back(s_current);
+    schedule();
+}
+
+void exit_thread(void (*after)(void*), void* arg)
+{
+    Thread* self = s_current;
+    self->state = ThreadState::Dead;
+    VERIFY(!s_pending_exit.thread);
+    s_pending_exit = PendingExit { self, after, arg };
+    account(self, arch::read_tsc());
+    schedule();
+    panic("a dead thread was resumed");
+}
+
+void set_fs_base(u64 base)
+{
+    s_current->fs_base = base;
+    arch::set_fs_base(base);
+}
+
+u64 thread_cpu_ns(const Thread* t)
+{
+    u64 ns = t->cpu_ns;
+    if (t == s_current && t->ran_since_tsc) {
+        u64 hz = tsc_hz();
+        ns += static_cast<u64>(static_cast<unsigned __int128>(arch::read_tsc() - t->ran_since_tsc) * 1000000000u / hz);
+    }
+    return ns;
+}
+
+u64 process_cpu_ns()
+{
+    u64 sum = s_dead_cpu_ns;
+    for (Thread* t = s_all.front(); t; t = s_all.next(t))
+        sum += thread_cpu_ns(t);
+    return sum;
+}
+
+u64 context_switches() { return s_switches; }
+
+// Called by the timer interrupt handler, with interrupts off, on the interrupted thread's stack.
+void scheduler_timer_interrupt()
+{
+    u64 now = monotonic_ns();
+    while (Thread* t = s_sleepers.front()) {
+        if (t->deadline > now)
+            break;
+        wake(t, WakeReason::TimedOut);
+    }
+    if (!s_in_idle && s_current->state == ThreadState::Running && !s_run_queue.empty() &&
+        now - s_slice_start_ns >= k_time_slice_ns) {
+        s_current->state = ThreadState::Runnable;
+        s_run_queue.push_back(s_current);
+        schedule();
+        return;
+    }
+    arm_timer();
+}
+
+} // namespace atl::kernel
