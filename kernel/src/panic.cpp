@@ -108,7 +108,8 @@ const char* fault_hint(u64 cr2, u64 error, u64 rsp)
     bool inaccessible = !mapped || access == Access::None;
     // A stack overflow touches an inaccessible page (a guard page) just below the stack
     // pointer: a push, a call, or a local array in a new frame.
-    if (inaccessible && cr2 < rsp + 256 && rsp - cr2 < 256 * 1024)
+    bool near_sp = cr2 >= rsp ? cr2 - rsp < k_page_size : rsp - cr2 < 256 * 1024;
+    if (inaccessible && near_sp)
         return ": STACK OVERFLOW (the stack's guard page)";
     if ((error & 2) && mapped && (access == Access::Read || access == Access::ReadExec))
         return in_image_readonly(cr2) ? ": write to read-only memory (the image's code or constants)"
