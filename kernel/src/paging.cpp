@@ -121,6 +121,31 @@ bool access_ok(u64 a, u64 len, bool write)
     return true;
 }
 
+bool map(u64 virt, u64 phys, u64 size, Access access)
+{
+    if (!s_tables->map(virt, phys, size, access))
+        return false;
+    flush(virt, size);
+    return true;
+}
+
+bool unmap(u64 virt, u64 size)
+{
+    if (!s_tables->unmap(virt, size))
+        return false;
+    flush(virt, size);
+    return true;
+}
+
+bool virtual_to_physical(u64 virt, u64* phys)
+{
+    PageTables::Mapping m;
+    if (!s_tables->query(virt, &m))
+        return false;
+    *phys = m.phys;
+    return true;
+}
+
 bool map_mmio(u64 phys, u64 size)
 {
     u64 start = align_down(phys, k_page_size);

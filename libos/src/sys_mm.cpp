@@ -176,12 +176,54 @@ long sys_madvise(long addr, long len, long advice)
     }
 }
 
-long sys_brk(long)
+// The program break: a heap that grows page by page in a window of its own, above the
+// identity-mapped RAM (the first 512 GiB), backed by whatever physical pages are free.
+// Linux semantics: brk(0) and any request outside the window return the current break;
+// growing that runs out of memory leaves the break where it was.
+namespace {
+constexpr u64 k_brk_base = u64(512) << 30;
+constexpr u64 k_brk_limit = u64(64) << 30;
+u64 s_brk = k_brk_base;        // the break the program sees
+u64 s_brk_mapped = k_brk_base; // end of the pages behind it
+
+void shrink_brk_to(u64 end)
 {
-    // There is no address space to grow a break into: memory is identity-mapped physical
-    // pages. Linux's way of saying "no" is to return the unchanged break, and musl's malloc
-    // then takes all its memory from mmap. FIXME(issue 3): a real break with page tables.
-    return 0;
+    while (s_brk_mapped > end) {
+        u64 page = s_brk_mapped - k_page_size;
+        u64 phys = 0;
+        if (kernel::virtual_to_physical(page, &phys)) {
+            (void)kernel::unmap(page, k_page_size);
+            kernel::free_pages(phys, k_page_size);
+        }
+        s_brk_mapped = page;
+    }
+}
+} // namespace
+
+long sys_brk(long addr)
+{
+    u64 want = static_cast<u64>(addr);
+    if (want < k_brk_base || want > k_brk_base + k_brk_limit)
+        return static_cast<long>(s_brk);
+    u64 end = align_up(want, k_page_size);
+    u64 old_mapped = s_brk_mapped;
+    while (s_brk_mapped < end) {
+        u64 phys = 0;
+        if (!kernel::alloc_pages(k_page_size, &phys)) {
+            shrink_brk_to(old_mapped);
+            return static_cast<long>(s_brk);
+        }
+        std::memset(reinterpret_cast<void*>(phys), 0, k_page_size);
+        if (!kernel::map(s_brk_mapped, phys, k_page_size, Access::ReadWrite)) {
+            kernel::free_pages(phys, k_page_size);
+            shrink_brk_to(old_mapped);
+            return static_cast<long>(s_brk);
+        }
+        s_brk_mapped += k_page_size;
+    }
+    shrink_brk_to(end);
+    s_brk = want;
+    return static_cast<long>(s_brk);
 }
 
 } // namespace atl::libos

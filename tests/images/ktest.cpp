@@ -129,11 +129,35 @@ void futexes()
         "an unknown futex operation is ENOSYS");
 }
 
+// musl's brk()/sbrk() refuse to move the break (by design); its malloc and other libcs use
+// the system call directly, so that is what is tested.
+char* sys_brk(char* to) { return reinterpret_cast<char*>(syscall(SYS_brk, to)); }
+
+void program_break()
+{
+    char* start = sys_brk(nullptr);
+    check("brk", start != nullptr, "brk(0) gives the break");
+    std::size_t n = 3 * 4096 + 100;
+    char* end = sys_brk(start + n);
+    bool zero = end == start + n;
+    for (std::size_t i = 0; zero && i < n; ++i)
+        zero = start[i] == 0;
+    if (end == start + n)
+        std::memset(start, 0x5a, n);
+    check("brk", zero, "growing gives zeroed, writable memory");
+    check("brk", sys_brk(start) == start, "shrinking back");
+    atl::Access a {};
+    check("brk", !atl::kernel::query_access(reinterpret_cast<atl::u64>(start) + 4096, &a), "shrunk pages are unmapped");
+    check("brk", sys_brk(start + (1ull << 40)) == start, "a request outside the heap window leaves the break");
+    check("brk", sys_brk(start + (32ull << 30)) == start, "growing past free memory fails and keeps the break");
+    check("brk", sys_brk(start + 4096) == start + 4096 && start[0] == 0, "memory reused after shrinking is zeroed again");
+}
+
 struct Test {
     const char* name;
     void (*run)();
 };
-const Test k_tests[] = { { "paging", paging }, { "timer", timer }, { "futex", futexes } };
+const Test k_tests[] = { { "paging", paging }, { "timer", timer }, { "futex", futexes }, { "brk", program_break } };
 
 } // namespace
 

@@ -18,6 +18,10 @@ namespace atl::kernel {
 // True when every byte of [addr, addr + len) may be read (or, with `write`, written): the
 // check for pointers that applications hand to the libOS.
 bool access_ok(u64 addr, u64 len, bool write);
+// Maps [virt, virt + size) to physical pages at `phys` (for memory outside the identity map).
+[[nodiscard]] bool map(u64 virt, u64 phys, u64 size, Access access);
+[[nodiscard]] bool unmap(u64 virt, u64 size);
+[[nodiscard]] bool virtual_to_physical(u64 virt, u64* phys);
 // Maps device registers (uncached, read-write) at their physical address.
 [[nodiscard]] bool map_mmio(u64 phys, u64 size);
 
