@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <kernel/arch.h>
 #include <kernel/console.h>
+#include <kernel/interrupts.h>
 #include <kernel/paging.h>
 #include <kernel/panic.h>
 #include <kernel/time.h>
@@ -8,14 +9,6 @@
 namespace atl::kernel {
 
 namespace {
-
-constexpr u32 k_msr_apic_base = 0x1b;
-constexpr u64 k_apic_bus_hz = 1000000000; // QEMU (TCG) and KVM model the APIC bus at 1 GHz
-constexpr u32 k_lapic_svr = 0xf0;
-constexpr u32 k_lapic_lvt_timer = 0x320;
-constexpr u32 k_lapic_initial_count = 0x380;
-constexpr u32 k_lapic_current_count = 0x390;
-constexpr u32 k_lapic_divide = 0x3e0;
 
 u64 s_tsc_hz = 0;
 u64 s_tsc_at_boot = 0;
@@ -27,39 +20,9 @@ bool s_realtime_pending = false;
 u64 s_realtime_pending_ns = 0;
 u64 s_realtime_pending_tsc = 0;
 
-volatile u32& lapic(u32 reg)
-{
-    u64 base = arch::rdmsr(k_msr_apic_base) & ~u64(0xfff);
-    return *reinterpret_cast<volatile u32*>(base + reg);
-}
-
 void calibrate()
 {
-    u64 apic_base = arch::rdmsr(k_msr_apic_base);
-    if (!map_mmio(apic_base & ~u64(0xfff), k_page_size))
-        panic("time: cannot map the local APIC");
-    if (!(apic_base & (1u << 11)))
-        arch::wrmsr(k_msr_apic_base, apic_base | (1u << 11));
-    lapic(k_lapic_svr) = lapic(k_lapic_svr) | 0x100;
-    // The scheduler's timer interrupt shares this counter: mask it while we borrow it.
-    u32 saved_lvt = lapic(k_lapic_lvt_timer);
-    u32 saved_count = lapic(k_lapic_current_count);
-    lapic(k_lapic_lvt_timer) = 1u << 16; // masked: we only read the counter
-    lapic(k_lapic_divide) = 0xb;         // divide by 1
-    lapic(k_lapic_initial_count) = 0xffffffff;
-    // 2 ms window: long enough for a stable ratio, short enough not to matter at first use.
-    constexpr u32 k_ticks = 2000000;
-    u32 c0 = lapic(k_lapic_current_count);
-    u64 t0 = arch::read_tsc();
-    u32 c1 = c0;
-    while (c0 - c1 < k_ticks)
-        c1 = lapic(k_lapic_current_count);
-    u64 t1 = arch::read_tsc();
-    lapic(k_lapic_initial_count) = 0;
-    lapic(k_lapic_lvt_timer) = saved_lvt;
-    // A pending one-shot is re-armed, late by the calibration time at most (2 ms, once).
-    lapic(k_lapic_initial_count) = saved_count;
-    u64 hz = (t1 - t0) * (k_apic_bus_hz / 1000) / ((c0 - c1) / 1000);
+    u64 hz = lapic_measure_tsc_hz();
     s_tsc_hz = hz ? hz : 1000000000;
 }
 

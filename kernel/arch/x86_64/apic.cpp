@@ -5,6 +5,7 @@
 #include <kernel/interrupts.h>
 #include <kernel/paging.h>
 #include <kernel/panic.h>
+#include <kernel/time.h>
 
 extern "C" const atl::u64 irq_table[24];
 extern "C" void irq_spurious();
@@ -18,15 +19,73 @@ void scheduler_timer_interrupt(); // kernel/src/sched.cpp
 namespace {
 
 constexpr u32 k_msr_apic_base = 0x1b;
+constexpr u32 k_msr_tsc_deadline = 0x6e0;
+constexpr u64 k_apic_base_enable = 1u << 11;
+constexpr u64 k_apic_base_x2apic = 1u << 10;
 constexpr u32 k_lapic_eoi = 0xb0;
 constexpr u32 k_lapic_svr = 0xf0;
 constexpr u32 k_lapic_lvt_timer = 0x320;
 constexpr u32 k_lapic_initial_count = 0x380;
+constexpr u32 k_lapic_current_count = 0x390;
 constexpr u32 k_lapic_divide = 0x3e0;
+constexpr u32 k_lvt_masked = 1u << 16;
+constexpr u32 k_lvt_tsc_deadline = 2u << 17;
 constexpr u32 k_vector_spurious = 0xff;
+constexpr u64 k_apic_bus_hz = 1000000000; // QEMU (TCG and KVM) and KVM model a 1 GHz APIC bus
 
-u64 s_lapic = 0;
+u64 s_lapic = 0;        // xAPIC register page (mapped uncached); unused in x2APIC mode
+bool s_x2apic = false;  // registers are MSRs 0x800 + offset / 16 (SDM Vol. 3A §11.12)
+bool s_tsc_deadline = false;
+bool s_ready = false;
 InterruptStats s_stats {};
+
+u32 lapic_read(u32 reg)
+{
+    if (s_x2apic)
+        return static_cast<u32>(arch::rdmsr(0x800 + (reg >> 4)));
+    return *reinterpret_cast<volatile u32*>(s_lapic + reg);
+}
+
+void lapic_write(u32 reg, u32 v)
+{
+    if (s_x2apic)
+        arch::wrmsr(0x800 + (reg >> 4), v);
+    else
+        *reinterpret_cast<volatile u32*>(s_lapic + reg) = v;
+}
+
+u32 timer_lvt() { return k_vector_timer | (s_tsc_deadline ? k_lvt_tsc_deadline : 0); }
+
+// Enables the local APIC, in x2APIC mode where the CPU has it. Idempotent.
+const char* lapic_setup()
+{
+    if (s_ready)
+        return nullptr;
+    u32 a, b, c, d;
+    arch::cpuid(1, 0, &a, &b, &c, &d);
+    bool has_x2apic = c & (1u << 21);
+    s_tsc_deadline = c & (1u << 24);
+    u64 base = arch::rdmsr(k_msr_apic_base);
+    if (has_x2apic) {
+        // xAPIC -> x2APIC: enable first, then set EXTD (SDM §11.12.5).
+        arch::wrmsr(k_msr_apic_base, base | k_apic_base_enable);
+        arch::wrmsr(k_msr_apic_base, base | k_apic_base_enable | k_apic_base_x2apic);
+        s_x2apic = true;
+    } else {
+        if (!(base & k_apic_base_enable))
+            arch::wrmsr(k_msr_apic_base, base | k_apic_base_enable);
+        s_lapic = base & ~u64(0xfff);
+        if (!map_mmio(s_lapic, k_page_size))
+            return "cannot map the local APIC";
+    }
+    lapic_write(k_lapic_svr, 0x100 | k_vector_spurious);
+    lapic_write(k_lapic_divide, 0xb); // divide by 1
+    lapic_write(k_lapic_lvt_timer, timer_lvt());
+    if (!s_tsc_deadline)
+        lapic_write(k_lapic_initial_count, 0);
+    s_ready = true;
+    return nullptr;
+}
 
 struct Handler {
     IrqHandler fn;
@@ -34,12 +93,11 @@ struct Handler {
 };
 Handler s_handlers[256];
 
-volatile u32& lapic(u32 reg) { return *reinterpret_cast<volatile u32*>(s_lapic + reg); }
 
 void timer_irq(void*)
 {
     ++s_stats.timer;
-    lapic(k_lapic_eoi) = 0;
+    lapic_write(k_lapic_eoi, 0);
     scheduler_timer_interrupt();
 }
 
@@ -59,16 +117,8 @@ const char* interrupts_init()
     arch::outb(0x21, 0xff);
     arch::outb(0xa1, 0xff);
 
-    u64 base = arch::rdmsr(k_msr_apic_base);
-    if (!(base & (1u << 11)))
-        arch::wrmsr(k_msr_apic_base, base | (1u << 11));
-    s_lapic = base & ~u64(0xfff);
-    if (!map_mmio(s_lapic, k_page_size))
-        return "cannot map the local APIC";
-    lapic(k_lapic_svr) = 0x100 | k_vector_spurious;
-    lapic(k_lapic_divide) = 0xb; // divide by 1
-    lapic(k_lapic_lvt_timer) = k_vector_timer; // one-shot, unmasked
-    lapic(k_lapic_initial_count) = 0;
+    if (const char* err = lapic_setup())
+        return err;
 
     u32 a, b, c, d;
     arch::cpuid(1, 0, &a, &b, &c, &d);
@@ -91,10 +141,39 @@ bool register_irq(u32 vector, IrqHandler handler, void* context)
 
 void timer_arm_ns(u64 ns)
 {
-    // The APIC bus runs at 1 GHz in QEMU and KVM: one count per ns. Longer waits are cut
-    // into pieces; the scheduler re-arms at each interrupt.
+    if (s_tsc_deadline) {
+        u64 hz = tsc_hz();
+        u64 ticks = static_cast<u64>(static_cast<unsigned __int128>(ns) * hz / 1000000000u);
+        arch::wrmsr(k_msr_tsc_deadline, ns == 0 ? 0 : arch::read_tsc() + (ticks ? ticks : 1));
+        return;
+    }
+    // One count per ns. Longer waits are cut into pieces; the scheduler re-arms at each
+    // interrupt.
     constexpr u64 k_max = 0xffffffffu;
-    lapic(k_lapic_initial_count) = static_cast<u32>(ns == 0 ? 0 : (ns > k_max ? k_max : ns));
+    lapic_write(k_lapic_initial_count, static_cast<u32>(ns == 0 ? 0 : (ns > k_max ? k_max : ns)));
+}
+
+u64 lapic_measure_tsc_hz()
+{
+    if (lapic_setup())
+        return 0;
+    // Borrow the APIC timer: masked, one-shot, divide by 1. Switching the timer's mode
+    // disarms it (SDM §11.5.4.1); the scheduler re-arms on its next decision, and this runs
+    // once, at the first use of the clock.
+    lapic_write(k_lapic_lvt_timer, k_lvt_masked);
+    lapic_write(k_lapic_divide, 0xb);
+    lapic_write(k_lapic_initial_count, 0xffffffff);
+    // 2 ms window: long enough for a stable ratio, short enough not to matter at first use.
+    constexpr u32 k_ticks = 2000000;
+    u32 c0 = lapic_read(k_lapic_current_count);
+    u64 t0 = arch::read_tsc();
+    u32 c1 = c0;
+    while (c0 - c1 < k_ticks)
+        c1 = lapic_read(k_lapic_current_count);
+    u64 t1 = arch::read_tsc();
+    lapic_write(k_lapic_initial_count, 0);
+    lapic_write(k_lapic_lvt_timer, timer_lvt());
+    return (t1 - t0) * (k_apic_bus_hz / 1000) / ((c0 - c1) / 1000);
 }
 
 IrqState irq_save()
