@@ -33,6 +33,7 @@ using AllList = List<Thread, &Thread::all_node>;
 
 RunQueue s_run_queue;
 SleepList s_sleepers; // sorted by deadline
+List<TimerEvent, &TimerEvent::node> s_timers; // sorted by deadline
 AllList s_all;
 Thread* s_current = nullptr;
 int s_next_tid = 1;
@@ -101,6 +102,8 @@ void arm_timer()
     u64 next = 0;
     if (Thread* first = s_sleepers.front())
         next = first->deadline;
+    if (TimerEvent* t = s_timers.front(); t && (!next || t->deadline < next))
+        next = t->deadline;
     if (!s_run_queue.empty() && !s_in_idle) {
         u64 slice_end = s_slice_start_ns + k_time_slice_ns;
         if (!next || slice_end < next)
@@ -170,7 +173,7 @@ void schedule()
 {
     Thread* next = s_run_queue.pop_front();
     if (!next) {
-        if (s_sleepers.empty())
+        if (s_sleepers.empty() && s_timers.empty())
             report_deadlock();
         s_in_idle = true;
         u64 idle_from = arch::read_tsc();
@@ -346,9 +349,44 @@ u64 process_cpu_ns()
 u64 context_switches() { return s_switches; }
 
 // Called by the timer interrupt handler, with interrupts off, on the interrupted thread's stack.
+void timer_start(TimerEvent* t, u64 deadline)
+{
+    if (t->armed())
+        s_timers.remove(t);
+    t->deadline = deadline ? deadline : 1;
+    s_timers.insert_sorted(t, [](const TimerEvent& a, const TimerEvent& b) { return a.deadline < b.deadline; });
+    if (!s_in_idle)
+        arm_timer();
+}
+
+void timer_cancel(TimerEvent* t)
+{
+    if (t->armed())
+        s_timers.remove(t);
+}
+
+std::size_t wake_all(WaitQueue& q)
+{
+    std::size_t n = 0;
+    while (Thread* t = q.front()) {
+        if (t->state == ThreadState::Blocked)
+            wake(t);
+        else
+            q.remove(t); // cannot happen: only blocked threads wait on queues
+        ++n;
+    }
+    return n;
+}
+
 void scheduler_timer_interrupt()
 {
     u64 now = monotonic_ns();
+    while (TimerEvent* t = s_timers.front()) {
+        if (t->deadline > now)
+            break;
+        s_timers.remove(t);
+        t->fire(t);
+    }
     while (Thread* t = s_sleepers.front()) {
         if (t->deadline > now)
             break;

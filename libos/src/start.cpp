@@ -4,6 +4,7 @@
 
 #include "syscalls.h"
 #include "thread_state.h"
+#include "vfs.h"
 
 #include <kernel/arch.h>
 #include <kernel/boot.h>
@@ -20,12 +21,17 @@
 #include <cerrno>
 #include <cstring>
 #include <elf.h>
+#include <fcntl.h>
 
 extern "C" {
 // Supplied per image by add_unikernel() (generated source): the image's name (argv[0]) and
 // the command line built into it.
 extern const char atoll_image_name[];
 extern const char atoll_builtin_cmdline[];
+// The image's own root file system (a cpio archive linked in by add_unikernel's ROOTFS);
+// weak: an image without one has neither symbol.
+[[gnu::weak]] extern const char atoll_rootfs_start[];
+[[gnu::weak]] extern const char atoll_rootfs_end[];
 
 extern const Elf64_Ehdr __ehdr_start;
 int main(int, char**, char**);
@@ -160,6 +166,18 @@ void run_main(void* arg)
 
 } // namespace
 
+// Descriptors 0, 1 and 2: the console.
+void open_console_fds()
+{
+    for (int fd = 0; fd < 3; ++fd) {
+        Lookup lk;
+        File* f = nullptr;
+        if (resolve(root(), "/dev/console", k_follow, &lk) < 0 || !lk.inode ||
+            open_inode(lk.inode, O_RDWR, "/dev/console", &f) < 0 || fd_install(f, false) != fd)
+            kernel::panic("cannot open /dev/console as descriptor %d", fd);
+    }
+}
+
 void print_bootstats(int code)
 {
     if (!s_bootstats)
@@ -214,11 +232,28 @@ extern "C" [[noreturn]] void atoll_main(atl::u64 start_info)
         kernel::panic("command line: %s", err);
     check_params();
 
-    // Phase 4: interrupts and the timer.
+    // Phase 4: the file tree: /dev, /proc, /etc, the image's own root file system, then the
+    // loader's initrd (atoll run --rootfs) on top of it.
+    if (const char* err = vfs_init(atoll_image_name))
+        kernel::panic("vfs: %s", err);
+    if (atoll_rootfs_end > atoll_rootfs_start) {
+        if (const char* err = unpack_cpio(atoll_rootfs_start, static_cast<std::size_t>(atoll_rootfs_end - atoll_rootfs_start)))
+            kernel::panic("the image's root file system: %s", err);
+    }
+    for (std::size_t i = 0; i < s_boot.module_count; ++i) {
+        if (const char* err = unpack_cpio(reinterpret_cast<const void*>(s_boot.modules[i].addr),
+                static_cast<std::size_t>(s_boot.modules[i].size)))
+            kernel::panic("%s", err);
+    }
+    if (const char* err = vfs_add_etc("atoll"))
+        kernel::panic("vfs: %s", err);
+    open_console_fds();
+
+    // Phase 5: interrupts and the timer.
     if (const char* err = kernel::interrupts_init())
         kernel::panic("interrupts: %s", err);
 
-    // Phase 5: the application, on a stack of its own with an inaccessible guard page below
+    // Phase 6: the application, on a stack of its own with an inaccessible guard page below
     // it, so that an overflow faults instead of overwriting memory.
     StartBlock sb = build_start_block(); // atoll_main never returns: its frame outlives main()
     if (!kernel::alloc_pages(k_main_stack_size + k_page_size, &s_main_stack))

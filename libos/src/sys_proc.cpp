@@ -17,6 +17,13 @@
 #include <linux/futex.h>
 #include <sys/resource.h>
 #include <sys/utsname.h>
+#include <kernel/memory.h>
+#include <sched.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/sysinfo.h>
+#include <sys/times.h>
 
 namespace atl::libos {
 
@@ -119,25 +126,196 @@ long sys_sched_getaffinity(long pid, long size, long mask)
     return sizeof(unsigned long);
 }
 
+namespace {
+
+// Limits the program can read back and lower (or raise up to the maximum); enforced for
+// RLIMIT_NOFILE by the descriptor table's size.
+struct rlimit s_limits[RLIM_NLIMITS];
+bool s_limits_ready = false;
+
+void init_limits()
+{
+    if (s_limits_ready)
+        return;
+    for (auto& l : s_limits)
+        l = { RLIM_INFINITY, RLIM_INFINITY };
+    s_limits[RLIMIT_STACK] = { 8 << 20, RLIM_INFINITY };
+    s_limits[RLIMIT_NOFILE] = { 1024, 1024 };
+    s_limits[RLIMIT_NPROC] = { 1, 1 };
+    s_limits[RLIMIT_CORE] = { 0, 0 };
+    s_limits_ready = true;
+}
+
+} // namespace
+
 long sys_prlimit64(long pid, long resource, long new_limit, long old_limit)
 {
     if (pid != 0 && pid != k_pid)
         return -ESRCH;
     if (resource < 0 || resource >= RLIM_NLIMITS)
         return -EINVAL;
-    if (new_limit)
-        return -EPERM; // FIXME(issue 4): settable limits
+    init_limits();
+    struct rlimit next {};
+    if (new_limit) {
+        if (!user_in(new_limit, sizeof(struct rlimit)))
+            return -EFAULT;
+        next = *reinterpret_cast<const struct rlimit*>(new_limit);
+        if (next.rlim_cur > next.rlim_max)
+            return -EINVAL;
+        if (next.rlim_max > s_limits[resource].rlim_max)
+            return -EPERM;
+    }
     if (old_limit) {
         if (!user_ok(old_limit, sizeof(struct rlimit)))
             return -EFAULT;
-        auto* r = reinterpret_cast<struct rlimit*>(old_limit);
-        r->rlim_cur = r->rlim_max = RLIM_INFINITY;
-        if (resource == RLIMIT_STACK)
-            r->rlim_cur = r->rlim_max = 8 << 20;
-        else if (resource == RLIMIT_NOFILE)
-            r->rlim_cur = r->rlim_max = 1024;
+        *reinterpret_cast<struct rlimit*>(old_limit) = s_limits[resource];
     }
+    if (new_limit)
+        s_limits[resource] = next;
     return 0;
+}
+
+} // namespace atl::libos
+
+namespace atl::libos {
+
+long sys_sched_setaffinity(long pid, long size, long mask)
+{
+    if (pid != 0 && pid != k_pid && !kernel::find_thread(static_cast<int>(pid)))
+        return -ESRCH;
+    if (size <= 0)
+        return -EINVAL;
+    if (!user_in(mask, 1))
+        return -EFAULT;
+    // One CPU: any mask that contains it is what we already do.
+    return (*reinterpret_cast<const unsigned char*>(mask) & 1) ? 0 : -EINVAL;
+}
+
+long sys_getrlimit(long resource, long rlim) { return sys_prlimit64(0, resource, 0, rlim); }
+
+long sys_setrlimit(long resource, long rlim)
+{
+    if (resource < 0 || resource >= RLIM_NLIMITS)
+        return -EINVAL;
+    if (!user_in(rlim, sizeof(struct rlimit)))
+        return -EFAULT;
+    auto* r = reinterpret_cast<const struct rlimit*>(rlim);
+    if (r->rlim_cur > r->rlim_max)
+        return -EINVAL;
+    return sys_prlimit64(0, resource, rlim, 0);
+}
+
+long sys_sysinfo(long info)
+{
+    if (!user_ok(info, sizeof(struct sysinfo)))
+        return -EFAULT;
+    struct sysinfo s {};
+    s.uptime = static_cast<long>(kernel::monotonic_ns() / 1000000000u);
+    s.totalram = kernel::memory_total();
+    s.freeram = kernel::memory_free();
+    s.sharedram = 0;
+    s.bufferram = 0;
+    s.procs = static_cast<unsigned short>(kernel::thread_count());
+    s.mem_unit = 1;
+    std::memcpy(reinterpret_cast<void*>(info), &s, sizeof(s));
+    return 0;
+}
+
+long sys_getrusage(long who, long usage)
+{
+    if (who != RUSAGE_SELF && who != RUSAGE_CHILDREN && who != RUSAGE_THREAD)
+        return -EINVAL;
+    if (!user_ok(usage, sizeof(struct rusage)))
+        return -EFAULT;
+    struct rusage r {};
+    if (who != RUSAGE_CHILDREN) {
+        u64 ns = who == RUSAGE_THREAD ? kernel::thread_cpu_ns(kernel::current()) : kernel::process_cpu_ns();
+        // All of it is "system" and "user" at once in ring 0: reported as user time.
+        r.ru_utime.tv_sec = static_cast<time_t>(ns / 1000000000u);
+        r.ru_utime.tv_usec = static_cast<suseconds_t>((ns % 1000000000u) / 1000);
+        r.ru_maxrss = static_cast<long>((kernel::memory_total() - kernel::memory_free()) >> 10);
+        r.ru_nvcsw = static_cast<long>(kernel::context_switches());
+    }
+    std::memcpy(reinterpret_cast<void*>(usage), &r, sizeof(r));
+    return 0;
+}
+
+long sys_times(long buf)
+{
+    constexpr u64 k_ticks_per_s = 100;
+    u64 cpu = kernel::process_cpu_ns() / (1000000000u / k_ticks_per_s);
+    if (buf) {
+        if (!user_ok(buf, sizeof(struct tms)))
+            return -EFAULT;
+        struct tms t {};
+        t.tms_utime = static_cast<clock_t>(cpu);
+        std::memcpy(reinterpret_cast<void*>(buf), &t, sizeof(t));
+    }
+    return static_cast<long>(kernel::monotonic_ns() / (1000000000u / k_ticks_per_s));
+}
+
+long sys_sched_query(long n, long a1, long a2)
+{
+    switch (n) {
+    case SYS_sched_get_priority_max:
+    case SYS_sched_get_priority_min:
+        if (a1 == SCHED_OTHER || a1 == SCHED_BATCH || a1 == SCHED_IDLE)
+            return 0;
+        if (a1 == SCHED_FIFO || a1 == SCHED_RR)
+            return n == SYS_sched_get_priority_max ? 99 : 1;
+        return -EINVAL;
+    case SYS_sched_getscheduler:
+        if (a1 < 0)
+            return -EINVAL;
+        return a1 == 0 || kernel::find_thread(static_cast<int>(a1)) ? SCHED_OTHER : -ESRCH;
+    case SYS_sched_getparam:
+        if (a1 < 0 || !a2)
+            return -EINVAL;
+        if (!user_ok(a2, sizeof(struct sched_param)))
+            return -EFAULT;
+        reinterpret_cast<struct sched_param*>(a2)->sched_priority = 0;
+        return 0;
+    case SYS_sched_setparam:
+    case SYS_sched_setscheduler:
+        return -EPERM; // one policy: SCHED_OTHER, round robin in 10 ms slices
+    case SYS_sched_rr_get_interval:
+        if (!user_ok(a2, sizeof(struct timespec)))
+            return -EFAULT;
+        *reinterpret_cast<struct timespec*>(a2) = { 0, 10000000 };
+        return 0;
+    case SYS_getpriority:
+        return 20; // the kernel's encoding of nice 0
+    case SYS_setpriority:
+        return 0;
+    default:
+        return -ENOSYS;
+    }
+}
+
+long sys_prctl(long option, long a2, long, long, long)
+{
+    switch (option) {
+    case PR_SET_NAME: {
+        char name[16];
+        long r = user_string(a2, name, sizeof(name));
+        if (r == -EFAULT)
+            return r;
+        return 0; // FIXME: keep thread names for panics and /proc
+    }
+    case PR_GET_NAME:
+        if (!user_ok(a2, 16))
+            return -EFAULT;
+        std::strncpy(reinterpret_cast<char*>(a2), kernel::current()->name, 16);
+        return 0;
+    case PR_SET_DUMPABLE:
+    case PR_SET_PDEATHSIG:
+    case PR_SET_NO_NEW_PRIVS:
+        return 0;
+    case PR_GET_DUMPABLE:
+        return 1;
+    default:
+        return -EINVAL;
+    }
 }
 
 } // namespace atl::libos

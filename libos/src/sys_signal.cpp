@@ -229,6 +229,62 @@ long sys_tgkill(long tgid, long tid, long sig)
     return sys_tkill(tid, sig);
 }
 
+void raise_signal(int sig) { (void)send(kernel::current(), sig); }
+
+long sys_rt_sigpending(long set, long size)
+{
+    if (size != sizeof(unsigned long))
+        return -EINVAL;
+    if (!user_ok(set, sizeof(unsigned long)))
+        return -EFAULT;
+    ProcThread& me = self();
+    *reinterpret_cast<unsigned long*>(set) = (me.sig_pending | s_process_pending) & me.sig_blocked;
+    return 0;
+}
+
+long sys_rt_sigsuspend(long mask, long size)
+{
+    if (size != sizeof(unsigned long))
+        return -EINVAL;
+    if (!user_in(mask, sizeof(unsigned long)))
+        return -EFAULT;
+    ProcThread& me = self();
+    unsigned long saved = me.sig_blocked;
+    me.sig_blocked = *reinterpret_cast<const unsigned long*>(mask) & ~k_unblockable;
+    // Wait until a signal that the temporary mask lets through is pending.
+    while (!has_deliverable_signal())
+        (void)kernel::block(nullptr, 0, true);
+    deliver_pending_signals();
+    me.sig_blocked = saved;
+    return -EINTR;
+}
+
+namespace {
+stack_t s_altstack { nullptr, SS_DISABLE, 0 };
+} // namespace
+
+long sys_sigaltstack(long ss, long old)
+{
+    // Recorded and reported; handlers run on the interrupted stack (they are plain calls),
+    // so an alternate stack is never switched to. FIXME: use it for SIGSEGV handlers.
+    if (old) {
+        if (!user_ok(old, sizeof(stack_t)))
+            return -EFAULT;
+        *reinterpret_cast<stack_t*>(old) = s_altstack;
+    }
+    if (ss) {
+        if (!user_in(ss, sizeof(stack_t)))
+            return -EFAULT;
+        stack_t n = *reinterpret_cast<const stack_t*>(ss);
+        if (n.ss_flags & ~(SS_DISABLE | SS_AUTODISARM))
+            return -EINVAL;
+        if (!(n.ss_flags & SS_DISABLE) && n.ss_size < MINSIGSTKSZ)
+            return -ENOMEM;
+        s_altstack = n;
+    }
+    return 0;
+}
+
 long sys_rt_sigreturn()
 {
     kernel::panic("rt_sigreturn called: Atoll runs signal handlers as calls, nothing to return to");

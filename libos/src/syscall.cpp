@@ -9,6 +9,8 @@
 #include <kernel/console.h>
 
 #include <cerrno>
+#include <fcntl.h>
+#include <initializer_list>
 #include <sys/syscall.h>
 
 namespace atl::libos {
@@ -60,12 +62,85 @@ long dispatch(long n, long a1, long a2, long a3, long a4, long a5, long a6)
     switch (n) {
     case SYS_read: return sys_read(a1, a2, a3);
     case SYS_write: return sys_write(a1, a2, a3);
+    case SYS_open: return sys_open(a1, a2, a3);
+    case SYS_openat: return sys_openat(a1, a2, a3, a4);
+    case SYS_creat: return sys_creat(a1, a2);
+    case SYS_close: return sys_close(a1);
     case SYS_readv: return sys_readv(a1, a2, a3);
     case SYS_writev: return sys_writev(a1, a2, a3);
-    case SYS_close: return sys_close(a1);
+    case SYS_pread64: return sys_pread64(a1, a2, a3, a4);
+    case SYS_pwrite64: return sys_pwrite64(a1, a2, a3, a4);
+    case SYS_preadv: return sys_preadv(a1, a2, a3, a4);
+    case SYS_pwritev: return sys_pwritev(a1, a2, a3, a4);
     case SYS_lseek: return sys_lseek(a1, a2, a3);
-    case SYS_ioctl: return sys_ioctl(a1, a2, a3);
+    case SYS_fstat: return sys_fstat(a1, a2);
+    case SYS_stat: return sys_stat(a1, a2);
+    case SYS_lstat: return sys_lstat(a1, a2);
+    case SYS_newfstatat: return sys_newfstatat(a1, a2, a3, a4);
+    case SYS_statx: return sys_statx(a1, a2, a3, a4, a5);
+    case SYS_getdents64: return sys_getdents64(a1, a2, a3);
+    case SYS_mkdir: return sys_mkdir(a1, a2);
+    case SYS_mkdirat: return sys_mkdirat(a1, a2, a3);
+    case SYS_rmdir: return sys_rmdir(a1);
+    case SYS_unlink: return sys_unlink(a1);
+    case SYS_unlinkat: return sys_unlinkat(a1, a2, a3);
+    case SYS_rename: return sys_rename(a1, a2);
+    case SYS_renameat: return sys_renameat(a1, a2, a3, a4);
+    case SYS_renameat2: return sys_renameat2(a1, a2, a3, a4, a5);
+    case SYS_link: return sys_link(a1, a2);
+    case SYS_linkat: return sys_linkat(a1, a2, a3, a4, a5);
+    case SYS_symlink: return sys_symlink(a1, a2);
+    case SYS_symlinkat: return sys_symlinkat(a1, a2, a3);
+    case SYS_readlink: return sys_readlink(a1, a2, a3);
+    case SYS_readlinkat: return sys_readlinkat(a1, a2, a3, a4);
+    case SYS_access: return sys_access(a1, a2);
+    case SYS_faccessat: return sys_faccessat(a1, a2, a3, 0);
+    case SYS_faccessat2: return sys_faccessat(a1, a2, a3, a4);
+    case SYS_getcwd: return sys_getcwd(a1, a2);
+    case SYS_chdir: return sys_chdir(a1);
+    case SYS_fchdir: return sys_fchdir(a1);
+    case SYS_umask: return sys_umask(a1);
+    case SYS_utimensat: return sys_utimensat(a1, a2, a3, a4);
+    case SYS_ftruncate: return sys_ftruncate(a1, a2);
+    case SYS_truncate: return sys_truncate(a1, a2);
+    case SYS_fsync:
+    case SYS_fdatasync:
+    case SYS_syncfs: return sys_fsync(a1);
+    case SYS_sync: return 0;
+    case SYS_chmod: return sys_chmod(a1, a2);
+    case SYS_fchmod: return sys_fchmod(a1, a2);
+    case SYS_fchmodat: return sys_fchmodat(a1, a2, a3);
+    case SYS_chown: return sys_fchownat(AT_FDCWD, a1, a2, a3, 0);
+    case SYS_lchown: return sys_fchownat(AT_FDCWD, a1, a2, a3, AT_SYMLINK_NOFOLLOW);
+    case SYS_fchown: return sys_fchown(a1, a2, a3);
+    case SYS_fchownat: return sys_fchownat(a1, a2, a3, a4, a5);
+    case SYS_statfs: return sys_statfs(a1, a2);
+    case SYS_fstatfs: return sys_fstatfs(a1, a2);
+    case SYS_dup: return sys_dup(a1);
+    case SYS_dup2: return sys_dup2(a1, a2);
+    case SYS_dup3: return sys_dup3(a1, a2, a3);
     case SYS_fcntl: return sys_fcntl(a1, a2, a3);
+    case SYS_ioctl: return sys_ioctl(a1, a2, a3);
+    case SYS_flock: return sys_flock(a1, a2);
+    case SYS_sendfile: return sys_sendfile(a1, a2, a3, a4);
+    case SYS_copy_file_range: return sys_copy_file_range(a1, a2, a3, a4, a5, a6);
+    case SYS_pipe: return sys_pipe(a1);
+    case SYS_pipe2: return sys_pipe2(a1, a2);
+
+    case SYS_poll: return sys_poll(a1, a2, a3);
+    case SYS_ppoll: return sys_ppoll(a1, a2, a3, a4, a5);
+    case SYS_select: return sys_select(a1, a2, a3, a4, a5);
+    case SYS_pselect6: return sys_pselect6(a1, a2, a3, a4, a5, a6);
+    case SYS_epoll_create: return sys_epoll_create(a1);
+    case SYS_epoll_create1: return sys_epoll_create1(a1);
+    case SYS_epoll_ctl: return sys_epoll_ctl(a1, a2, a3, a4);
+    case SYS_epoll_wait: return sys_epoll_wait(a1, a2, a3, a4);
+    case SYS_epoll_pwait: return sys_epoll_pwait(a1, a2, a3, a4, a5, a6);
+    case SYS_eventfd: return sys_eventfd(a1);
+    case SYS_eventfd2: return sys_eventfd2(a1, a2);
+    case SYS_timerfd_create: return sys_timerfd_create(a1, a2);
+    case SYS_timerfd_settime: return sys_timerfd_settime(a1, a2, a3, a4);
+    case SYS_timerfd_gettime: return sys_timerfd_gettime(a1, a2);
 
     case SYS_mmap: return sys_mmap(a1, a2, a3, a4, a5, a6);
     case SYS_munmap: return sys_munmap(a1, a2);
@@ -96,7 +171,49 @@ long dispatch(long n, long a1, long a2, long a3, long a4, long a5, long a6)
     case SYS_futex: return sys_futex(a1, a2, a3, a4, a5, a6);
     case SYS_sched_yield: return sys_sched_yield();
     case SYS_sched_getaffinity: return sys_sched_getaffinity(a1, a2, a3);
+    case SYS_sched_setaffinity: return sys_sched_setaffinity(a1, a2, a3);
+    case SYS_sched_getparam:
+    case SYS_sched_setparam:
+    case SYS_sched_getscheduler:
+    case SYS_sched_setscheduler:
+    case SYS_sched_get_priority_max:
+    case SYS_sched_get_priority_min:
+    case SYS_sched_rr_get_interval:
+    case SYS_getpriority:
+    case SYS_setpriority: return sys_sched_query(n, a1, a2);
     case SYS_prlimit64: return sys_prlimit64(a1, a2, a3, a4);
+    case SYS_getrlimit: return sys_getrlimit(a1, a2);
+    case SYS_setrlimit: return sys_setrlimit(a1, a2);
+    case SYS_sysinfo: return sys_sysinfo(a1);
+    case SYS_getrusage: return sys_getrusage(a1, a2);
+    case SYS_times: return sys_times(a1);
+    case SYS_prctl: return sys_prctl(a1, a2, a3, a4, a5);
+    case SYS_sigaltstack: return sys_sigaltstack(a1, a2);
+    case SYS_rt_sigpending: return sys_rt_sigpending(a1, a2);
+    case SYS_rt_sigsuspend: return sys_rt_sigsuspend(a1, a2);
+    case SYS_getpgid:
+    case SYS_getsid: return a1 == 0 || a1 == k_pid ? k_pid : -ESRCH;
+    case SYS_getpgrp: return k_pid;
+    case SYS_setsid: return -EPERM; // already a session leader
+    case SYS_setpgid: return (a1 == 0 || a1 == k_pid) && (a2 == 0 || a2 == k_pid) ? 0 : -EPERM;
+    case SYS_getgroups: return 0;
+    case SYS_setuid:
+    case SYS_setgid:
+    case SYS_setfsuid:
+    case SYS_setfsgid: return 0;
+    case SYS_setresuid:
+    case SYS_setresgid:
+    case SYS_setreuid:
+    case SYS_setregid: return 0;
+    case SYS_getresuid:
+    case SYS_getresgid: {
+        for (long p : { a1, a2, a3 }) {
+            if (!user_ok(p, sizeof(unsigned)))
+                return -EFAULT;
+            *reinterpret_cast<unsigned*>(p) = 0;
+        }
+        return 0;
+    }
     case SYS_rt_sigaction: return sys_rt_sigaction(a1, a2, a3, a4);
     case SYS_rt_sigprocmask: return sys_rt_sigprocmask(a1, a2, a3, a4);
     case SYS_kill: return sys_kill(a1, a2);

@@ -45,6 +45,20 @@ struct Thread {
 
 using WaitQueue = List<Thread, &Thread::queue_node>;
 
+// A callback at a monotonic deadline, run from the timer interrupt (interrupts off): for
+// timerfds and protocol timers. It should only change state and wake threads.
+struct TimerEvent {
+    ListNode node;
+    u64 deadline = 0;
+    void (*fire)(TimerEvent*) = nullptr;
+    bool armed() const { return node.linked(); }
+};
+void timer_start(TimerEvent* t, u64 deadline); // (re)arms
+void timer_cancel(TimerEvent* t);
+
+// Wakes every thread on the queue; returns how many.
+std::size_t wake_all(WaitQueue& q);
+
 // Makes the running context thread 1 ("main") on the stack [stack_low, stack_high).
 void sched_init(u64 stack_low, u64 stack_high);
 Thread* current();

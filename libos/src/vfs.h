@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// The virtual file system: one tree of inodes in memory (a writable ramfs root filled from the
+// initrd, /dev, /proc), open file descriptions shared by duplicated descriptors, the
+// descriptor table, and one readiness mechanism (PollHook) for poll, select and epoll.
+
+#include <kernel/list.h>
+#include <kernel/sched.h>
+#include <kernel/types.h>
+
+#include <cerrno>
+#include <ctime>
+#include <sys/stat.h>
+
+namespace atl::libos {
+
+using kernel::WaitQueue;
+
+// ------------------------------------------------------------------------------ readiness
+// A file tells its hooks when its readiness may have changed; the hook decides (wake a
+// poller, queue an epoll item). Events use poll(2)'s bits.
+struct PollHook {
+    ListNode node;
+    void (*notify)(PollHook*, u32 events) = nullptr;
+    void* owner = nullptr;
+};
+using PollHooks = List<PollHook, &PollHook::node>;
+
+// ---------------------------------------------------------------------------------- inodes
+struct Inode;
+struct DirEntry {
+    ListNode order;   // insertion order: getdents walks it
+    DirEntry* chain;  // hash bucket chain
+    u64 cookie;       // d_off: position for getdents to resume after
+    u32 hash;
+    Inode* inode;
+    char name[1];     // allocated to fit
+};
+
+// Device files: the operations a character device implements.
+struct DeviceOps {
+    long (*read)(void* buf, std::size_t n, bool nonblock);
+    long (*write)(const void* buf, std::size_t n);
+    u32 (*poll)();
+    long (*ioctl)(unsigned long request, long arg);
+};
+
+// Generated files (/proc): content made at open.
+using Generator = long (*)(char* buf, std::size_t cap);
+
+struct Inode {
+    u64 ino = 0;
+    u32 mode = 0; // S_IFREG | 0644 ...
+    u32 nlink = 0;
+    u32 uid = 0, gid = 0;
+    u32 refs = 0;      // open files and cwd references; freed when refs == 0 && nlink == 0
+    u64 size = 0;
+    struct timespec atime {}, mtime {}, ctime {};
+
+    // Regular files: page-sized blocks, nullptr for holes (read as zeros).
+    u64* blocks = nullptr;
+    u64 block_capacity = 0;
+    // Directories.
+    Inode* parent = nullptr;
+    DirEntry** buckets = nullptr;
+    u32 bucket_count = 0;
+    u32 entry_count = 0;
+    u64 next_cookie = 3; // 1 and 2 are "." and ".."
+    List<DirEntry, &DirEntry::order> entries;
+    // Symbolic links.
+    char* target = nullptr;
+    // Devices and generated files.
+    const DeviceOps* device = nullptr;
+    Generator generator = nullptr;
+    // Directories whose listing is computed (/proc/self/fd).
+    long (*dynamic_lookup)(const char* name, Inode** out) = nullptr;
+    long (*dynamic_list)(Inode* dir, void (*emit)(void* ctx, const char* name, u8 type), void* ctx) = nullptr;
+
+    bool is_dir() const { return S_ISDIR(mode); }
+    bool is_reg() const { return S_ISREG(mode); }
+    bool is_link() const { return S_ISLNK(mode); }
+};
+
+// ---------------------------------------------------------------------------------- files
+enum class FileKind : u8 { Other, Epoll, TimerFd };
+
+// An open file description. Reference-counted: dup() and fork-less sharing point at one.
+class File {
+public:
+    virtual FileKind kind() const { return FileKind::Other; }
+    virtual ~File() = default;
+    virtual long read(void* buf, std::size_t n);
+    virtual long write(const void* buf, std::size_t n);
+    virtual long pread(void*, std::size_t, u64) { return -ESPIPE; }
+    virtual long pwrite(const void*, std::size_t, u64) { return -ESPIPE; }
+    virtual long seek(i64, int) { return -ESPIPE; }
+    virtual long stat(struct stat* st);
+    virtual long ioctl(unsigned long request, long arg);
+    virtual long getdents(void*, std::size_t) { return -ENOTDIR; }
+    virtual long truncate(u64) { return -EINVAL; }
+    // Readiness now (POLLIN, POLLOUT, POLLHUP, POLLERR...).
+    virtual u32 poll() { return 0x1 | 0x4; }
+    virtual Inode* inode() { return nullptr; }
+    // What /proc/self/fd/N shows.
+    virtual void describe(char* buf, std::size_t cap);
+    virtual void on_last_close() { }
+
+    void notify(u32 events);
+    // Files live on the kernel heap: created with kernel::make, destroyed by file_put.
+    static void operator delete(void* p);
+
+    int flags = 0; // O_ACCMODE | O_APPEND | O_NONBLOCK (the status flags)
+    u32 refs = 1;
+    PollHooks hooks;
+    bool readable() const;
+    bool writable() const;
+    bool nonblocking() const;
+};
+
+void file_get(File* f);
+void file_put(File* f);
+
+// ------------------------------------------------------------------------ the fd table
+constexpr int k_max_fds = 1024;
+File* fd_get(int fd);                 // nullptr if not open
+int fd_install(File* f, bool cloexec, int min_fd = 0); // takes the reference; -EMFILE
+long fd_close(int fd);
+bool fd_cloexec(int fd);
+void fd_set_cloexec(int fd, bool on);
+int fd_count();
+long fd_dup_to(int oldfd, int newfd, bool cloexec); // dup2/dup3 semantics (same fd allowed)
+int fd_next_open(int from); // first open fd >= from, or -1
+
+// ------------------------------------------------------------------------ the tree
+Inode* root();
+void set_root(Inode* r);
+Inode* cwd();
+void set_cwd(Inode* dir);
+Inode* new_inode(u32 mode);
+void inode_get(Inode* i);
+void inode_put(Inode* i);
+void touch(Inode* i, bool modify);
+
+// Resolution of a path relative to a directory (dirfd semantics done by the caller).
+struct Lookup {
+    Inode* parent = nullptr; // the directory that holds (or would hold) the last component
+    Inode* inode = nullptr;  // nullptr if the last component does not exist
+    const char* last = nullptr; // the last component's name (points into `name_buf`)
+    char name_buf[256];
+};
+constexpr int k_follow = 1;     // follow a symlink in the last component
+constexpr int k_want_dir = 2;   // a trailing slash or the caller needs a directory
+long resolve(Inode* start, const char* path, int flags, Lookup* out);
+long resolve_at(int dirfd, const char* path, int flags, Lookup* out);
+
+long dir_add(Inode* dir, const char* name, Inode* child);
+long dir_remove(Inode* dir, const char* name);
+Inode* dir_find(Inode* dir, const char* name);
+
+// Regular file data.
+long file_data_read(Inode* i, void* buf, std::size_t n, u64 offset);
+long file_data_write(Inode* i, const void* buf, std::size_t n, u64 offset);
+long file_data_truncate(Inode* i, u64 size);
+u64 ramfs_bytes(); // memory held by regular file data
+
+// An open regular file, directory, symlink-free device or generated file.
+long open_inode(Inode* i, int flags, const char* path, File** out);
+
+// Builds /dev, /proc, /etc, /tmp; unpacks a cpio archive over the root.
+const char* vfs_init(const char* image_name);
+const char* vfs_add_etc(const char* hostname);
+const char* unpack_cpio(const void* data, std::size_t size);
+
+// Absolute path of a directory (for getcwd and /proc/self/fd).
+long dir_path(Inode* dir, char* buf, std::size_t cap);
+
+} // namespace atl::libos
