@@ -1,5 +1,8 @@
 # SPDX-License-Identifier: MIT
-# add_unikernel(<name> SOURCES <src>... [CMDLINE <text>] [LIBRARIES <lib>...])
+# add_unikernel(<name> SOURCES <src>... [CMDLINE <text>] [LIBRARIES <lib>...] [ROOTFS <dir>])
+#
+# ROOTFS: a directory packed (cpio newc) into the image; at boot it is unpacked into the
+# root file system, a writable ramfs. `atoll run --rootfs DIR` adds another one on top.
 #
 # Builds <name>.img, a bootable PVH image of the program, and <name>.dbg, the same image with
 # its ELF symbols. CMDLINE is built into the image and parsed before the boot command line
@@ -22,7 +25,7 @@ function(_atoll_c_string out text)
 endfunction()
 
 function(add_unikernel name)
-    cmake_parse_arguments(PARSE_ARGV 1 U "" "CMDLINE" "SOURCES;LIBRARIES")
+    cmake_parse_arguments(PARSE_ARGV 1 U "" "CMDLINE;ROOTFS" "SOURCES;LIBRARIES")
     if(U_UNPARSED_ARGUMENTS)
         message(FATAL_ERROR "add_unikernel(${name}): unknown arguments: ${U_UNPARSED_ARGUMENTS}")
     endif()
@@ -36,7 +39,27 @@ function(add_unikernel name)
     file(CONFIGURE OUTPUT "${info}" CONTENT
         "const char atoll_image_name[] = ${name_c};\nconst char atoll_builtin_cmdline[] = ${cmdline_c};\n")
 
-    add_library(${name}-objects OBJECT ${U_SOURCES} "${info}")
+    set(rootfs_sources "")
+    if(U_ROOTFS)
+        get_filename_component(rootfs_dir "${U_ROOTFS}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
+        if(NOT IS_DIRECTORY "${rootfs_dir}")
+            message(FATAL_ERROR "add_unikernel(${name}): ROOTFS ${U_ROOTFS} is not a directory")
+        endif()
+        file(GLOB_RECURSE rootfs_files CONFIGURE_DEPENDS LIST_DIRECTORIES true "${rootfs_dir}/*")
+        set(cpio "${CMAKE_CURRENT_BINARY_DIR}/${name}-rootfs.cpio")
+        add_custom_command(
+            OUTPUT "${cpio}"
+            COMMAND "${ATOLL_ROOT}/toolchain/mkrootfs.sh" "${rootfs_dir}" "${cpio}"
+            DEPENDS ${rootfs_files} "${ATOLL_ROOT}/toolchain/mkrootfs.sh"
+            COMMENT "Root file system for ${name} from ${U_ROOTFS}")
+        set(rootfs_asm "${CMAKE_CURRENT_BINARY_DIR}/${name}-rootfs.S")
+        file(CONFIGURE OUTPUT "${rootfs_asm}" CONTENT
+            "    .section .rodata.atoll_rootfs, \"a\"\n    .global atoll_rootfs_start\n    .global atoll_rootfs_end\n    .balign 16\natoll_rootfs_start:\n    .incbin \"${cpio}\"\natoll_rootfs_end:\n")
+        set_source_files_properties("${rootfs_asm}" PROPERTIES OBJECT_DEPENDS "${cpio}")
+        set(rootfs_sources "${rootfs_asm}")
+    endif()
+
+    add_library(${name}-objects OBJECT ${U_SOURCES} "${info}" ${rootfs_sources})
     target_link_libraries(${name}-objects PRIVATE ${U_LIBRARIES})
 
     set(linker_script "${ATOLL_ROOT}/kernel/linker.ld")

@@ -22,9 +22,11 @@ build_pkgs=(
     ninja-build "builds everything"
     make "builds musl"
     qemu-system-x86 "runs the images"
+    cpio "packs root file systems (add_unikernel ROOTFS, atoll run --rootfs)"
 )
 run_pkgs=(
     qemu-system-x86 "runs the images"
+    cpio "packs root file systems (atoll run --rootfs)"
 )
 test_pkgs=(
     g++ "builds the host unit tests and the test harness"

@@ -20,11 +20,15 @@ enum class Access : u8 {
 
 class PageTableMemory {
 public:
-    virtual ~PageTableMemory() = default;
     // A zeroed 4 KiB page for a table; returns its physical address, or 0 when out of memory.
     virtual u64 alloc_table() = 0;
     virtual void free_table(u64 phys) = 0;
     virtual u64* table(u64 phys) = 0;
+
+protected:
+    // Not deleted through this interface: no virtual destructor, so no deleting destructor
+    // (which would pull the C++ runtime's operator delete into every image).
+    ~PageTableMemory() = default;
 };
 
 class PageTables {

@@ -15,7 +15,10 @@ namespace {
 // "Physical memory" for page tables: 4 KiB heap pages named by fake physical addresses.
 class FakeMemory final : public PageTableMemory {
 public:
-    ~FakeMemory() override
+    FakeMemory() = default;
+    FakeMemory(const FakeMemory&) = delete;
+public:
+    ~FakeMemory()
     {
         for (auto& [phys, page] : m_pages)
             std::free(page);
