@@ -7,6 +7,7 @@
 #include <kernel/heap.h>
 #include <kernel/memory.h>
 #include <kernel/paging.h>
+#include <kernel/time.h>
 
 #include <cerrno>
 #include <climits>
@@ -711,9 +712,8 @@ long sys_utimensat(long dirfd, long path, long times, long flags)
     }
     if (r < 0)
         return r;
-    struct timespec now {};
-    touch(i, false);
-    now = i->atime;
+    u64 ns = kernel::realtime_ns();
+    struct timespec now { static_cast<time_t>(ns / 1000000000u), static_cast<long>(ns % 1000000000u) };
     for (int k = 0; k < 2; ++k) {
         if (ts[k].tv_nsec == UTIME_OMIT)
             continue;

@@ -2,6 +2,7 @@
 // Process identity, TLS, randomness, futex and signals for the one process an image runs.
 
 #include "syscalls.h"
+#include "vfs.h"
 
 #include <kernel/arch.h>
 #include <kernel/console.h>
@@ -147,6 +148,13 @@ void init_limits()
 }
 
 } // namespace
+
+int fd_limit()
+{
+    init_limits();
+    rlim_t n = s_limits[RLIMIT_NOFILE].rlim_cur;
+    return n > k_max_fds ? k_max_fds : static_cast<int>(n);
+}
 
 long sys_prlimit64(long pid, long resource, long new_limit, long old_limit)
 {

@@ -117,7 +117,8 @@ File* fd_get(int fd)
 
 int fd_install(File* f, bool cloexec, int min_fd)
 {
-    for (int fd = min_fd < 0 ? 0 : min_fd; fd < k_max_fds; ++fd) {
+    int limit = fd_limit();
+    for (int fd = min_fd < 0 ? 0 : min_fd; fd < limit; ++fd) {
         if (!s_fds[fd].file) {
             s_fds[fd] = { f, cloexec };
             ++s_open_count;
@@ -152,7 +153,7 @@ long fd_dup_to(int oldfd, int newfd, bool cloexec)
     File* f = fd_get(oldfd);
     if (!f)
         return -EBADF;
-    if (newfd < 0 || newfd >= k_max_fds)
+    if (newfd < 0 || newfd >= fd_limit())
         return -EBADF;
     if (oldfd == newfd)
         return newfd;

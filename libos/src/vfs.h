@@ -123,6 +123,7 @@ void file_put(File* f);
 
 // ------------------------------------------------------------------------ the fd table
 constexpr int k_max_fds = 1024;
+int fd_limit(); // RLIMIT_NOFILE's soft limit, at most k_max_fds (sys_proc.cpp)
 File* fd_get(int fd);                 // nullptr if not open
 int fd_install(File* f, bool cloexec, int min_fd = 0); // takes the reference; -EMFILE
 long fd_close(int fd);
