@@ -13,6 +13,21 @@ constexpr u16 k_com1 = 0x3f8;
 constexpr u16 k_lsr = 5;
 constexpr u8 k_lsr_thr_empty = 0x20;
 bool s_uart_present = false;
+// Kernel messages go to a port of their own when the VM has one (QEMU's isa-debugcon at
+// 0xe9, which reads back 0xe9): `atoll run` shows them on its stderr, apart from the
+// application's console output. Without it they share the console.
+constexpr u16 k_log_port = 0xe9;
+bool s_log_port = false;
+
+void log_write(const char* s, std::size_t n)
+{
+    if (!s_log_port) {
+        console_write(s, n);
+        return;
+    }
+    for (std::size_t i = 0; i < n; ++i)
+        arch::outb(k_log_port, static_cast<u8>(s[i]));
+}
 } // namespace
 
 void console_init()
@@ -20,6 +35,7 @@ void console_init()
     using arch::inb;
     using arch::outb;
     // A scratch register round trip tells whether a UART answers at all.
+    s_log_port = inb(k_log_port) == 0xe9;
     outb(k_com1 + 7, 0x5a);
     s_uart_present = inb(k_com1 + 7) == 0x5a;
     if (!s_uart_present)
@@ -57,7 +73,18 @@ void log(const char* fmt, ...)
         n = 0;
     std::size_t len = prefix + (static_cast<std::size_t>(n) < sizeof(buf) - prefix - 1 ? n : sizeof(buf) - prefix - 2);
     buf[len++] = '\n';
-    console_write(buf, len);
+    log_write(buf, len);
+}
+
+void console_printf(const char* fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = std::vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        console_write(buf, static_cast<std::size_t>(n) < sizeof(buf) ? static_cast<std::size_t>(n) : sizeof(buf) - 1);
 }
 
 } // namespace atl::kernel

@@ -48,17 +48,9 @@ int exit_code_for(u64 vector)
     }
 }
 
-void print(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
-void print(const char* fmt, ...)
-{
-    char buf[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = std::vsnprintf(buf, sizeof(buf), fmt, ap);
-    va_end(ap);
-    if (n > 0)
-        console_write(buf, static_cast<std::size_t>(n) < sizeof(buf) ? n : sizeof(buf) - 1);
-}
+// Crash reports go to the console, wherever kernel messages go.
+template <typename... A>
+void print(const char* fmt, A... args) { console_printf(fmt, args...); }
 
 void print_location(u64 addr)
 {

@@ -153,12 +153,14 @@ void switch_to(Thread* next)
 
 [[noreturn]] void report_deadlock()
 {
-    log("deadlock: every thread is blocked and no timer is pending");
+    console_printf("atoll: deadlock: every thread is blocked and no timer is pending\n");
     for (Thread* t = s_all.front(); t; t = s_all.next(t)) {
         if (t->wait_key)
-            log("thread %d (%s): blocked on the futex at 0x%llx", t->tid, t->name, static_cast<unsigned long long>(t->wait_key));
+            console_printf("atoll: thread %d (%s): blocked on the futex at 0x%llx\n", t->tid, t->name,
+                static_cast<unsigned long long>(t->wait_key));
         else
-            log("thread %d (%s): %s", t->tid, t->name, t->state == ThreadState::Blocked ? "blocked" : "runnable");
+            console_printf("atoll: thread %d (%s): %s\n", t->tid, t->name,
+                t->state == ThreadState::Blocked ? "blocked" : "runnable");
         if (t != s_current && t->context) {
             // Boost.Context's x86_64 frame: mxcsr/x87 cw, r12-r15, rbx, rbp, rip.
             auto* saved = static_cast<const u64*>(t->context);
@@ -210,7 +212,7 @@ void sched_init(u64 stack_low, u64 stack_high)
     Thread* t = alloc_thread();
     VERIFY(t);
     t->tid = s_next_tid++;
-    t->name = "main";
+    set_thread_name(t, "main");
     t->state = ThreadState::Running;
     t->stack_low = stack_low;
     t->stack_high = stack_high;
@@ -242,7 +244,7 @@ Thread* create_thread(void (*entry)(void*), void* arg, u64 stack_top, u64 fs_bas
     if (!t)
         return nullptr;
     t->tid = s_next_tid++;
-    t->name = name;
+    set_thread_name(t, name);
     t->entry = entry;
     t->arg = arg;
     t->fs_base = fs_base;
@@ -320,6 +322,14 @@ void exit_thread(void (*after)(void*), void* arg)
     account(self, arch::read_tsc());
     schedule();
     panic("a dead thread was resumed");
+}
+
+void set_thread_name(Thread* t, const char* name)
+{
+    std::size_t i = 0;
+    for (; name[i] && i < sizeof(t->name) - 1; ++i)
+        t->name[i] = name[i];
+    t->name[i] = '\0';
 }
 
 void set_fs_base(u64 base)

@@ -158,6 +158,9 @@ void run_main(void* arg)
     auto* sb = static_cast<StartBlock*>(arg);
     kernel::sched_init(s_main_stack + k_page_size, s_main_stack + k_page_size + k_main_stack_size);
     proc_init(kernel::current());
+    // As on Linux, the main thread is named after the program (15 characters at most);
+    // threads inherit their creator's name.
+    kernel::set_thread_name(kernel::current(), atoll_image_name);
     kernel::irq_enable(); // from here on the application runs with interrupts on
     s_tsc_at_main = arch::read_tsc();
     __libc_start_main(main, sb->argc, sb->argv, nullptr, nullptr, nullptr);

@@ -8,6 +8,9 @@
 
 #include <kernel/memory.h>
 #include <kernel/paging.h>
+#include <kernel/heap.h>
+
+#include "vfs.h"
 #include <kernel/range_set.h>
 
 #include <cerrno>
@@ -51,7 +54,157 @@ u64 page_length(long len)
     return align_up(l, k_page_size);
 }
 
+// ------------------------------------------------------------------ file mappings
+// MAP_PRIVATE: anonymous pages with a copy of the file. MAP_SHARED: the file's own ramfs
+// pages, mapped into a window of their own above the heap, so writes through the mapping are
+// the file's contents (and msync has nothing left to do).
+constexpr u64 k_shared_base = u64(1) << 40;
+constexpr u64 k_shared_limit = u64(1) << 44;
+
+struct SharedMapping {
+    SharedMapping* next;
+    u64 start;
+    u64 size;
+    Inode* inode;
+    u64 offset; // file offset of `start`
+};
+SharedMapping* s_shared = nullptr;
+u64 s_shared_next = k_shared_base;
+RangeSet s_shared_free; // holes left by unmapped shared mappings
+
+long map_shared(long prot, Inode* inode, u64 offset, u64 size)
+{
+    u64 first = offset / k_page_size, count = size / k_page_size;
+    // Every page of the range exists in the file (holes become zero pages).
+    if (inode->size < offset + size) {
+        // Linux maps past the end of the file too (SIGBUS on access); keep it simple and
+        // refuse instead of handing out pages that no file holds.
+        return -ENXIO;
+    }
+    for (u64 b = first; b < first + count; ++b) {
+        if (b >= inode->block_capacity || !inode->blocks[b]) {
+            char zero = 0; // a hole reads as zero: writing that zero back allocates its page
+            if (file_data_write(inode, &zero, 1, b * k_page_size) != 1)
+                return -ENOMEM;
+        }
+    }
+    u64 start = 0;
+    if (!s_shared_free.allocate(size, k_page_size, &start)) {
+        if (s_shared_next + size > k_shared_limit)
+            return -ENOMEM;
+        start = s_shared_next;
+        s_shared_next += size;
+    }
+    auto* m = kernel::make<SharedMapping>();
+    if (!m)
+        return -ENOMEM;
+    for (u64 i = 0; i < count; ++i) {
+        if (!kernel::map(start + i * k_page_size, inode->blocks[first + i], k_page_size, access_of(prot))) {
+            (void)kernel::unmap(start, i * k_page_size);
+            kernel::destroy(m);
+            return -ENOMEM;
+        }
+    }
+    inode_get(inode);
+    *m = SharedMapping { s_shared, start, size, inode, offset };
+    s_shared = m;
+    return static_cast<long>(start);
+}
+
+long map_file(long addr, long len, long prot, long flags, long fd, long offset)
+{
+    File* f = fd_get(static_cast<int>(fd));
+    if (!f)
+        return -EBADF;
+    Inode* inode = f->inode();
+    if (!inode || !inode->is_reg() || inode->generator)
+        return -ENODEV;
+    if (!f->readable())
+        return -EACCES;
+    int type = flags & MAP_TYPE;
+    bool shared = type == MAP_SHARED || type == MAP_SHARED_VALIDATE;
+    if (shared && (prot & PROT_WRITE) && !f->writable())
+        return -EACCES;
+    if (offset < 0)
+        return -EINVAL;
+    u64 size = page_length(len);
+    if (size == 0)
+        return -ENOMEM;
+    if (shared) {
+        if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE))
+            return -EINVAL; // FIXME: shared mappings at a chosen address
+        return map_shared(prot, inode, static_cast<u64>(offset), size);
+    }
+    long at = sys_mmap(addr, len, PROT_READ | PROT_WRITE, (flags & ~MAP_TYPE) | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (at < 0)
+        return at;
+    (void)file_data_read(inode, reinterpret_cast<void*>(at), size, static_cast<u64>(offset));
+    if (Access a = access_of(prot); a != Access::ReadWrite)
+        (void)kernel::set_access(static_cast<u64>(at), size, a);
+    return at;
+}
+
+// Unmaps the part of shared mappings in [start, end); true if the range was in the window.
+bool unmap_shared(u64 start, u64 end)
+{
+    if (end <= k_shared_base || start >= k_shared_limit)
+        return false;
+    for (SharedMapping** link = &s_shared; *link;) {
+        SharedMapping* m = *link;
+        u64 lo = m->start > start ? m->start : start, hi = m->start + m->size < end ? m->start + m->size : end;
+        if (lo >= hi) {
+            link = &m->next;
+            continue;
+        }
+        (void)kernel::unmap(lo, hi - lo);
+        (void)s_shared_free.insert(Range { lo, hi });
+        if (lo == m->start && hi == m->start + m->size) {
+            *link = m->next;
+            inode_put(m->inode);
+            kernel::destroy(m);
+            continue;
+        }
+        if (lo == m->start) {
+            m->offset += hi - m->start;
+            m->size -= hi - m->start;
+            m->start = hi;
+        } else if (hi == m->start + m->size) {
+            m->size = lo - m->start;
+        } else { // a hole in the middle: the tail becomes a mapping of its own
+            auto* tail = kernel::make<SharedMapping>();
+            if (tail) {
+                inode_get(m->inode);
+                *tail = SharedMapping { m->next, hi, m->start + m->size - hi, m->inode, m->offset + (hi - m->start) };
+                m->next = tail;
+            }
+            m->size = lo - m->start;
+        }
+        link = &m->next;
+    }
+    return true;
+}
+
+bool in_shared(Range r)
+{
+    for (SharedMapping* m = s_shared; m; m = m->next) {
+        if (r.start >= m->start && r.end <= m->start + m->size)
+            return true;
+    }
+    return false;
+}
+
 } // namespace
+
+long sys_msync(long addr, long len, long flags)
+{
+    if (!page_aligned(addr) || len < 0)
+        return -EINVAL;
+    if ((flags & ~(MS_ASYNC | MS_SYNC | MS_INVALIDATE)) || ((flags & MS_ASYNC) && (flags & MS_SYNC)))
+        return -EINVAL;
+    Range r { static_cast<u64>(addr), static_cast<u64>(addr) + page_length(len ? len : 1) };
+    // Shared mappings are the file's own pages: nothing to write back.
+    return in_shared(r) || s_mappings.contains(r) ? 0 : -ENOMEM;
+}
 
 long sys_mmap(long addr, long len, long prot, long flags, long fd, long offset)
 {
@@ -60,10 +213,10 @@ long sys_mmap(long addr, long len, long prot, long flags, long fd, long offset)
     int type = flags & MAP_TYPE;
     if (type != MAP_PRIVATE && type != MAP_SHARED && type != MAP_SHARED_VALIDATE)
         return -EINVAL;
-    if (!(flags & MAP_ANONYMOUS))
-        return fd < 0 ? -EBADF : -ENODEV; // FIXME(issue 4): file mappings
     if (!page_aligned(offset))
         return -EINVAL;
+    if (!(flags & MAP_ANONYMOUS))
+        return map_file(addr, len, prot, flags, fd, offset);
     u64 size = page_length(len);
     if (size == 0)
         return -ENOMEM;
@@ -110,6 +263,61 @@ long sys_mmap(long addr, long len, long prot, long flags, long fd, long offset)
     return static_cast<long>(start);
 }
 
+long sys_mremap(long old_addr, long old_len, long new_len, long flags, long new_addr)
+{
+    constexpr long k_known = MREMAP_MAYMOVE | MREMAP_FIXED;
+    if ((flags & ~k_known) || ((flags & MREMAP_FIXED) && !(flags & MREMAP_MAYMOVE)))
+        return -EINVAL;
+    if (!page_aligned(old_addr) || new_len <= 0 || old_len <= 0)
+        return -EINVAL;
+    u64 old_size = page_length(old_len), new_size = page_length(new_len);
+    if (!old_size || !new_size)
+        return -ENOMEM;
+    Range old { static_cast<u64>(old_addr), static_cast<u64>(old_addr) + old_size };
+    if (!s_mappings.contains(old))
+        return -EFAULT;
+    Access access = Access::ReadWrite;
+    (void)kernel::query_access(old.start, &access);
+    if (!(flags & MREMAP_FIXED)) {
+        if (new_size == old_size)
+            return old_addr;
+        if (new_size < old_size) {
+            long r = sys_munmap(static_cast<long>(old.start + new_size), static_cast<long>(old_size - new_size));
+            return r < 0 ? r : old_addr;
+        }
+        // Grow in place when the pages right after the mapping are free.
+        u64 grow = new_size - old_size;
+        if (kernel::claim_pages(old.end, grow)) {
+            if (!s_mappings.insert(Range { old.end, old.end + grow })) {
+                kernel::free_pages(old.end, grow);
+                return -ENOMEM;
+            }
+            std::memset(reinterpret_cast<void*>(old.end), 0, grow);
+            if (access != Access::ReadWrite)
+                (void)kernel::set_access(old.end, grow, access);
+            return old_addr;
+        }
+        if (!(flags & MREMAP_MAYMOVE))
+            return -ENOMEM;
+    } else if (!page_aligned(new_addr) || Range { static_cast<u64>(new_addr), static_cast<u64>(new_addr) + new_size }.start < old.end &&
+               static_cast<u64>(new_addr) + new_size > old.start) {
+        return -EINVAL; // the new place overlaps the old one
+    }
+    // Move: a new mapping, the contents copied, the old one unmapped.
+    long to = (flags & MREMAP_FIXED)
+        ? sys_mmap(new_addr, static_cast<long>(new_size), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0)
+        : sys_mmap(0, static_cast<long>(new_size), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (to < 0)
+        return to;
+    if (access == Access::None)
+        (void)kernel::set_access(old.start, old_size, Access::Read); // to copy it
+    std::memcpy(reinterpret_cast<void*>(to), reinterpret_cast<const void*>(old.start), old_size < new_size ? old_size : new_size);
+    if (access != Access::ReadWrite)
+        (void)kernel::set_access(static_cast<u64>(to), new_size, access);
+    (void)sys_munmap(old_addr, static_cast<long>(old_size));
+    return to;
+}
+
 long sys_munmap(long addr, long len)
 {
     if (!page_aligned(addr) || len == 0)
@@ -120,6 +328,8 @@ long sys_munmap(long addr, long len)
     Range r { static_cast<u64>(addr), static_cast<u64>(addr) + size };
     if (r.end < r.start)
         return -EINVAL;
+    if (unmap_shared(r.start, r.end))
+        return 0;
     if (!s_mappings.remove(r, release))
         return -ENOMEM;
     return 0;
@@ -134,7 +344,7 @@ long sys_mprotect(long addr, long len, long prot)
     u64 size = page_length(len);
     Range r { static_cast<u64>(addr), static_cast<u64>(addr) + size };
     // Only the application's own mappings: the image and the kernel's memory keep theirs.
-    if (size == 0 || r.end < r.start || !s_mappings.contains(r))
+    if (size == 0 || r.end < r.start || !(s_mappings.contains(r) || in_shared(r)))
         return -ENOMEM;
     return kernel::set_access(r.start, size, access_of(prot)) ? 0 : -ENOMEM;
 }

@@ -304,11 +304,13 @@ long sys_prctl(long option, long a2, long, long, long)
 {
     switch (option) {
     case PR_SET_NAME: {
-        char name[16];
+        char name[256];
         long r = user_string(a2, name, sizeof(name));
         if (r == -EFAULT)
             return r;
-        return 0; // FIXME: keep thread names for panics and /proc
+        name[15] = '\0';
+        kernel::set_thread_name(kernel::current(), name);
+        return 0;
     }
     case PR_GET_NAME:
         if (!user_ok(a2, 16))

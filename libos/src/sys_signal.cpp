@@ -1,22 +1,38 @@
 // SPDX-License-Identifier: MIT
-// Signals, enough for runtimes: handlers are recorded per process, masks and pending sets per
-// thread. A signal for the running thread is delivered when its system call returns; one for
-// another thread ends that thread's interruptible wait (EINTR) and is delivered when it
-// returns to the application. Handlers run as plain calls (no signal frame, no ucontext).
+// Signals, enough for runtimes: handlers are recorded per process, masks, pending queues and
+// alternate stacks per thread. A signal for the running thread is delivered when its system
+// call returns; one for another thread ends that thread's interruptible wait (EINTR) and is
+// delivered when it returns to the application. Handlers run as plain calls (no signal
+// frame; the ucontext argument is NULL), on the alternate stack with SA_ONSTACK.
+// Standard signals coalesce while pending; real-time ones queue, each with its siginfo.
 
 #include "syscalls.h"
 #include "thread_state.h"
 
 #include <kernel/console.h>
-#include <kernel/panic.h>
+#include <kernel/heap.h>
 #include <kernel/interrupts.h>
+#include <kernel/panic.h>
 #include <kernel/platform.h>
 #include <kernel/sched.h>
+#include <kernel/time.h>
 
 #include <cerrno>
 #include <csignal>
+#include <cstring>
+
+// kernel/arch/x86_64/isr.S: calls handler(sig, info, ctx) on another stack and comes back.
+extern "C" void atoll_call_handler_on_stack(void* stack_top, void* handler, long sig, void* info, void* ctx);
 
 namespace atl::libos {
+
+struct PendingSignal {
+    PendingSignal* next;
+    int sig;
+    int code;
+    int pid;
+    union sigval value;
+};
 
 namespace {
 
@@ -25,6 +41,7 @@ constexpr int k_nsig = 65;
 // handlers here do not get; the EINTR that ends the target's wait is what musl acts on
 // (__syscall_cp_c cancels when a cancellation-point call returns EINTR with cancel set).
 constexpr int k_sigcancel = 33;
+constexpr int k_max_queued = 1024; // RLIMIT_SIGPENDING's role
 
 struct KernelSigaction { // the layout of struct k_sigaction that musl passes
     void (*handler)(int);
@@ -34,7 +51,10 @@ struct KernelSigaction { // the layout of struct k_sigaction that musl passes
 };
 
 KernelSigaction s_actions[k_nsig];
-unsigned long s_process_pending = 0; // kill() to the process, no thread chosen yet
+// Process-directed signals no thread could take yet (all blocked them).
+unsigned long s_process_pending = 0;
+PendingSignal* s_process_queue = nullptr;
+int s_queued = 0;
 
 unsigned long bit(int sig) { return 1ul << (sig - 1); }
 constexpr unsigned long k_unblockable = (1ul << (SIGKILL - 1)) | (1ul << (SIGSTOP - 1));
@@ -53,7 +73,10 @@ const char* signal_name(int sig)
     case SIGUSR1: return "SIGUSR1";
     case SIGUSR2: return "SIGUSR2";
     case SIGALRM: return "SIGALRM";
-    default: return "signal";
+    case SIGPIPE: return "SIGPIPE";
+    case SIGHUP: return "SIGHUP";
+    case SIGQUIT: return "SIGQUIT";
+    default: return sig >= 34 ? "real-time signal" : "signal";
     }
 }
 
@@ -62,13 +85,86 @@ bool ignored_by_default(int sig)
     return sig == SIGCHLD || sig == SIGURG || sig == SIGWINCH || sig == SIGCONT || sig == k_sigcancel;
 }
 
-// Runs with interrupts in the state the application had (handlers are application code).
-void deliver(int sig)
+bool is_ignored(int sig)
 {
+    return s_actions[sig].handler == SIG_IGN || (s_actions[sig].handler == SIG_DFL && ignored_by_default(sig));
+}
+
+// Appends to a queue; a standard signal already queued is not queued again.
+long enqueue(PendingSignal** queue, unsigned long* pending, int sig, int code, int pid, union sigval value)
+{
+    if (sig < SIGRTMIN && (*pending & bit(sig)))
+        return 0;
+    if (s_queued >= k_max_queued)
+        return sig < SIGRTMIN ? 0 : -EAGAIN;
+    auto* p = kernel::make<PendingSignal>();
+    if (!p)
+        return -EAGAIN;
+    *p = PendingSignal { nullptr, sig, code, pid, value };
+    PendingSignal** tail = queue;
+    while (*tail)
+        tail = &(*tail)->next;
+    *tail = p;
+    *pending |= bit(sig);
+    ++s_queued;
+    return 0;
+}
+
+// Takes the first queued entry of the lowest-numbered signal in `wanted`.
+bool dequeue(PendingSignal** queue, unsigned long* pending, unsigned long wanted, PendingSignal* out)
+{
+    unsigned long ready = *pending & wanted;
+    if (!ready)
+        return false;
+    int sig = __builtin_ctzl(ready) + 1;
+    for (PendingSignal** link = queue; *link; link = &(*link)->next) {
+        if ((*link)->sig != sig)
+            continue;
+        PendingSignal* p = *link;
+        *link = p->next;
+        *out = *p;
+        kernel::destroy(p);
+        --s_queued;
+        bool more = false;
+        for (PendingSignal* q = *queue; q && !more; q = q->next)
+            more = q->sig == sig;
+        if (!more)
+            *pending &= ~bit(sig);
+        return true;
+    }
+    *pending &= ~bit(sig); // a bit without an entry: cannot happen, repaired
+    return false;
+}
+
+void discard(PendingSignal** queue, unsigned long* pending, int sig)
+{
+    PendingSignal out;
+    while (dequeue(queue, pending, bit(sig), &out)) { }
+}
+
+void fill_info(siginfo_t* info, const PendingSignal& p)
+{
+    *info = {};
+    info->si_signo = p.sig;
+    info->si_code = p.code;
+    info->si_pid = p.pid;
+    info->si_uid = 0;
+    info->si_value = p.value;
+}
+
+bool on_altstack(const ProcThread& me)
+{
+    u64 sp = reinterpret_cast<u64>(__builtin_frame_address(0));
+    u64 base = reinterpret_cast<u64>(me.altstack_sp);
+    return me.altstack_sp && sp >= base && sp < base + me.altstack_size;
+}
+
+// Runs with interrupts in the state the application had (handlers are application code).
+void deliver(const PendingSignal& p)
+{
+    int sig = p.sig;
     KernelSigaction act = s_actions[sig];
-    if (sig == k_sigcancel)
-        return;
-    if (act.handler == SIG_IGN || (act.handler == SIG_DFL && ignored_by_default(sig)))
+    if (sig == k_sigcancel || is_ignored(sig))
         return;
     if (act.handler == SIG_DFL || sig == SIGKILL || sig == SIGSTOP) {
         kernel::irq_save();
@@ -83,11 +179,13 @@ void deliver(int sig)
     me.sig_blocked &= ~k_unblockable;
     if (act.flags & SA_RESETHAND)
         s_actions[sig].handler = SIG_DFL;
-    if (act.flags & SA_SIGINFO) {
-        siginfo_t info {};
-        info.si_signo = sig;
-        info.si_code = SI_TKILL;
-        info.si_pid = k_pid;
+    siginfo_t info;
+    fill_info(&info, p);
+    bool altstack = (act.flags & SA_ONSTACK) && !(me.altstack_flags & SS_DISABLE) && !on_altstack(me);
+    if (altstack) {
+        u64 top = (reinterpret_cast<u64>(me.altstack_sp) + me.altstack_size) & ~u64(15);
+        atoll_call_handler_on_stack(reinterpret_cast<void*>(top), reinterpret_cast<void*>(act.handler), sig, &info, nullptr);
+    } else if (act.flags & SA_SIGINFO) {
         reinterpret_cast<void (*)(int, siginfo_t*, void*)>(reinterpret_cast<void*>(act.handler))(sig, &info, nullptr);
     } else {
         act.handler(sig);
@@ -95,20 +193,59 @@ void deliver(int sig)
     me.sig_blocked = saved;
 }
 
-long send(kernel::Thread* target, long sig)
+long send(kernel::Thread* target, long sig, int code, union sigval value = {})
 {
     if (sig < 0 || sig >= k_nsig)
         return -EINVAL;
     if (sig == 0)
         return 0;
+    int s = static_cast<int>(sig);
     ProcThread& pt = proc(target);
-    pt.sig_pending |= bit(static_cast<int>(sig));
-    if (target != kernel::current() && (bit(static_cast<int>(sig)) & ~pt.sig_blocked))
+    // An ignored signal that is not blocked is dropped at once (a blocked one waits: the
+    // handler may change before it is unblocked).
+    if (is_ignored(s) && !(pt.sig_blocked & bit(s)) && !(pt.sig_waiting & bit(s)) && s != k_sigcancel)
+        return 0;
+    long r = enqueue(&pt.queue, &pt.sig_pending, s, code, static_cast<int>(k_pid), value);
+    if (r < 0)
+        return r;
+    if (target != kernel::current() && (bit(s) & (~pt.sig_blocked | pt.sig_waiting)))
         kernel::interrupt(target);
     return 0;
 }
 
+// A process-directed signal goes to the caller unless it blocks it, then to any thread that
+// does not, else it waits on the process.
+long send_to_process(long sig, int code, union sigval value = {})
+{
+    if (sig < 0 || sig >= k_nsig)
+        return -EINVAL;
+    if (sig == 0)
+        return 0;
+    int s = static_cast<int>(sig);
+    kernel::Thread* target = kernel::current();
+    if (proc(target).sig_blocked & bit(s)) {
+        target = nullptr;
+        for (kernel::Thread* t = kernel::first_thread(); t && !target; t = kernel::next_thread(t)) {
+            if (t->state != kernel::ThreadState::Dead && !(proc(t).sig_blocked & bit(s)))
+                target = t;
+        }
+    }
+    if (!target) {
+        if (is_ignored(s) && s != k_sigcancel)
+            return 0;
+        return enqueue(&s_process_queue, &s_process_pending, s, code, static_cast<int>(k_pid), value);
+    }
+    return send(target, sig, code, value);
+}
+
 } // namespace
+
+void drop_pending_signals(kernel::Thread* t)
+{
+    ProcThread& pt = proc(t);
+    PendingSignal out;
+    while (dequeue(&pt.queue, &pt.sig_pending, ~0ul, &out)) { }
+}
 
 bool has_deliverable_signal()
 {
@@ -121,22 +258,21 @@ void deliver_pending_signals()
     for (;;) {
         kernel::IrqState s = kernel::irq_save();
         ProcThread& me = self();
-        unsigned long ready = (me.sig_pending | s_process_pending) & ~me.sig_blocked;
-        if (!ready) {
+        PendingSignal p;
+        bool got = dequeue(&me.queue, &me.sig_pending, ~me.sig_blocked, &p) ||
+                   dequeue(&s_process_queue, &s_process_pending, ~me.sig_blocked, &p);
+        if (!got) {
             // Nothing left for this thread: its waits need not be cut short any more.
             kernel::current()->interrupt_pending = false;
             kernel::irq_restore(s);
             return;
         }
-        int sig = __builtin_ctzl(ready) + 1;
-        if (me.sig_pending & bit(sig))
-            me.sig_pending &= ~bit(sig);
-        else
-            s_process_pending &= ~bit(sig);
         kernel::irq_restore(s);
-        deliver(sig);
+        deliver(p);
     }
 }
+
+void raise_signal(int sig) { (void)send(kernel::current(), sig, SI_USER); }
 
 long sys_rt_sigaction(long sig, long act, long oldact, long sigsetsize)
 {
@@ -154,6 +290,12 @@ long sys_rt_sigaction(long sig, long act, long oldact, long sigsetsize)
     if (act) {
         s_actions[sig] = *reinterpret_cast<const KernelSigaction*>(act);
         s_actions[sig].mask &= ~k_unblockable;
+        // POSIX: setting a pending signal to be ignored discards it, blocked or not.
+        if (is_ignored(static_cast<int>(sig)) && sig != k_sigcancel) {
+            for (kernel::Thread* t = kernel::first_thread(); t; t = kernel::next_thread(t))
+                discard(&proc(t).queue, &proc(t).sig_pending, static_cast<int>(sig));
+            discard(&s_process_queue, &s_process_pending, static_cast<int>(sig));
+        }
     }
     if (oldact)
         *reinterpret_cast<KernelSigaction*>(oldact) = old;
@@ -179,6 +321,11 @@ long sys_rt_sigprocmask(long how, long set, long oldset, long sigsetsize)
         default: return -EINVAL;
         }
         me.sig_blocked &= ~k_unblockable;
+        // Ignored signals that were waiting only because they were blocked are dropped now.
+        for (int sig = 1; sig < k_nsig; ++sig) {
+            if ((me.sig_pending & bit(sig)) && !(me.sig_blocked & bit(sig)) && is_ignored(sig) && sig != k_sigcancel)
+                discard(&me.queue, &me.sig_pending, sig);
+        }
     }
     if (oldset)
         *reinterpret_cast<unsigned long*>(oldset) = old;
@@ -187,37 +334,23 @@ long sys_rt_sigprocmask(long how, long set, long oldset, long sigsetsize)
 
 long sys_kill(long pid, long sig)
 {
-    if (pid != k_pid && pid != 0 && pid != -1)
-        return -ESRCH;
     if (sig < 0 || sig >= k_nsig)
         return -EINVAL;
-    if (sig == 0)
-        return 0;
-    // A process-directed signal goes to the caller unless it blocks it, then to any thread
-    // that does not, else it waits on the process.
-    kernel::Thread* target = kernel::current();
-    if (proc(target).sig_blocked & bit(static_cast<int>(sig))) {
-        target = nullptr;
-        for (kernel::Thread* t = kernel::first_thread(); t && !target; t = kernel::next_thread(t)) {
-            if (t->state != kernel::ThreadState::Dead && !(proc(t).sig_blocked & bit(static_cast<int>(sig))))
-                target = t;
-        }
-    }
-    if (!target) {
-        s_process_pending |= bit(static_cast<int>(sig));
-        return 0;
-    }
-    return send(target, sig);
+    if (pid != k_pid && pid != 0 && pid != -1)
+        return -ESRCH;
+    return send_to_process(sig, SI_USER);
 }
 
 long sys_tkill(long tid, long sig)
 {
     if (tid <= 0)
         return -EINVAL;
+    if (sig < 0 || sig >= k_nsig)
+        return -EINVAL;
     kernel::Thread* t = kernel::find_thread(static_cast<int>(tid));
     if (!t)
         return -ESRCH;
-    return send(t, sig);
+    return send(t, sig, SI_TKILL);
 }
 
 long sys_tgkill(long tgid, long tid, long sig)
@@ -229,7 +362,28 @@ long sys_tgkill(long tgid, long tid, long sig)
     return sys_tkill(tid, sig);
 }
 
-void raise_signal(int sig) { (void)send(kernel::current(), sig); }
+long sys_rt_sigqueueinfo(long pid, long sig, long info)
+{
+    if (!user_in(info, sizeof(siginfo_t)))
+        return -EFAULT;
+    if (pid != k_pid)
+        return -ESRCH;
+    auto* si = reinterpret_cast<const siginfo_t*>(info);
+    return send_to_process(sig, si->si_code, si->si_value);
+}
+
+long sys_rt_tgsigqueueinfo(long tgid, long tid, long sig, long info)
+{
+    if (!user_in(info, sizeof(siginfo_t)))
+        return -EFAULT;
+    if (tgid != k_pid)
+        return -ESRCH;
+    kernel::Thread* t = kernel::find_thread(static_cast<int>(tid));
+    if (!t)
+        return -ESRCH;
+    auto* si = reinterpret_cast<const siginfo_t*>(info);
+    return send(t, sig, si->si_code, si->si_value);
+}
 
 long sys_rt_sigpending(long set, long size)
 {
@@ -259,18 +413,61 @@ long sys_rt_sigsuspend(long mask, long size)
     return -EINTR;
 }
 
-namespace {
-stack_t s_altstack { nullptr, SS_DISABLE, 0 };
-} // namespace
+long sys_rt_sigtimedwait(long set, long info, long timeout, long size)
+{
+    if (size != sizeof(unsigned long))
+        return -EINVAL;
+    if (!user_in(set, sizeof(unsigned long)))
+        return -EFAULT;
+    if (info && !user_ok(info, sizeof(siginfo_t)))
+        return -EFAULT;
+    u64 deadline = 0;
+    bool poll_only = false;
+    if (timeout) {
+        if (!user_in(timeout, sizeof(struct timespec)))
+            return -EFAULT;
+        auto* ts = reinterpret_cast<const struct timespec*>(timeout);
+        if (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000)
+            return -EINVAL;
+        u64 ns = static_cast<u64>(ts->tv_sec) * 1000000000u + static_cast<u64>(ts->tv_nsec);
+        poll_only = ns == 0;
+        deadline = kernel::monotonic_ns() + ns;
+    }
+    unsigned long wanted = *reinterpret_cast<const unsigned long*>(set) & ~k_unblockable;
+    ProcThread& me = self();
+    for (;;) {
+        PendingSignal p;
+        if (dequeue(&me.queue, &me.sig_pending, wanted, &p) || dequeue(&s_process_queue, &s_process_pending, wanted, &p)) {
+            if (info)
+                fill_info(reinterpret_cast<siginfo_t*>(info), p);
+            return p.sig;
+        }
+        if (poll_only)
+            return -EAGAIN;
+        if (has_deliverable_signal())
+            return -EINTR; // another signal arrived: its handler runs on the way out
+        me.sig_waiting = wanted;
+        kernel::WakeReason r = kernel::block(nullptr, deadline, true);
+        me.sig_waiting = 0;
+        if (r == kernel::WakeReason::TimedOut)
+            poll_only = true; // one last look
+        else
+            kernel::current()->interrupt_pending = false;
+    }
+}
 
 long sys_sigaltstack(long ss, long old)
 {
-    // Recorded and reported; handlers run on the interrupted stack (they are plain calls),
-    // so an alternate stack is never switched to. FIXME: use it for SIGSEGV handlers.
+    ProcThread& me = self();
+    bool on = on_altstack(me);
     if (old) {
         if (!user_ok(old, sizeof(stack_t)))
             return -EFAULT;
-        *reinterpret_cast<stack_t*>(old) = s_altstack;
+        stack_t o {};
+        o.ss_sp = me.altstack_sp;
+        o.ss_size = me.altstack_size;
+        o.ss_flags = (me.altstack_flags & SS_DISABLE) ? SS_DISABLE : (on ? SS_ONSTACK : 0);
+        *reinterpret_cast<stack_t*>(old) = o;
     }
     if (ss) {
         if (!user_in(ss, sizeof(stack_t)))
@@ -278,9 +475,13 @@ long sys_sigaltstack(long ss, long old)
         stack_t n = *reinterpret_cast<const stack_t*>(ss);
         if (n.ss_flags & ~(SS_DISABLE | SS_AUTODISARM))
             return -EINVAL;
+        if (on)
+            return -EPERM;
         if (!(n.ss_flags & SS_DISABLE) && n.ss_size < MINSIGSTKSZ)
             return -ENOMEM;
-        s_altstack = n;
+        me.altstack_sp = (n.ss_flags & SS_DISABLE) ? nullptr : n.ss_sp;
+        me.altstack_size = (n.ss_flags & SS_DISABLE) ? 0 : n.ss_size;
+        me.altstack_flags = n.ss_flags;
     }
     return 0;
 }

@@ -142,6 +142,7 @@ long sys_exit(long code)
     if (kernel::thread_count() == 1)
         sys_exit_group(code); // the last thread: the process ends with its status
     clear_child_tid(self());
+    drop_pending_signals(kernel::current());
     kernel::exit_thread(nullptr, nullptr);
 }
 
@@ -231,7 +232,7 @@ extern "C" int __atoll_clone(int (*fn)(void*), void* stack, int flags, void* arg
     } else {
         kernel::Thread* parent = kernel::current();
         u64 fs = (flags & CLONE_SETTLS) ? reinterpret_cast<u64>(tls) : parent->fs_base;
-        kernel::Thread* t = kernel::create_thread(clone_start, nullptr, reinterpret_cast<u64>(stack), fs, "pthread");
+        kernel::Thread* t = kernel::create_thread(clone_start, nullptr, reinterpret_cast<u64>(stack), fs, parent->name);
         if (!t) {
             result = -EAGAIN;
         } else {
@@ -265,6 +266,7 @@ extern "C" [[noreturn]] void __atoll_unmapself(void* base, unsigned long size)
     // Like every thread exit: clear and wake the child-tid word. musl points it at its thread
     // list lock, which an exiting thread holds until this very store releases it.
     clear_child_tid(self());
+    drop_pending_signals(kernel::current());
     s_unmap = Unmap { reinterpret_cast<u64>(base), size };
     kernel::exit_thread(unmap_after_exit, nullptr);
 }

@@ -85,6 +85,22 @@ long sys_clock_gettime(long clock, long ts)
     return 0;
 }
 
+long sys_clock_settime(long clock, long ts)
+{
+    u64 now = 0;
+    if (!valid_clock(clock, &now))
+        return -EINVAL;
+    if (!user_in(ts, sizeof(struct timespec)))
+        return -EFAULT;
+    u64 ns = 0;
+    if (!read_timespec(ts, &ns))
+        return -EINVAL;
+    if (clock != CLOCK_REALTIME)
+        return -EINVAL; // only the wall clock can be set, as on Linux
+    kernel::set_realtime_base(ns);
+    return 0;
+}
+
 long sys_clock_getres(long clock, long ts)
 {
     u64 now = 0;

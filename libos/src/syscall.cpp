@@ -144,12 +144,15 @@ long dispatch(long n, long a1, long a2, long a3, long a4, long a5, long a6)
 
     case SYS_mmap: return sys_mmap(a1, a2, a3, a4, a5, a6);
     case SYS_munmap: return sys_munmap(a1, a2);
+    case SYS_mremap: return sys_mremap(a1, a2, a3, a4, a5);
+    case SYS_msync: return sys_msync(a1, a2, a3);
     case SYS_mprotect: return sys_mprotect(a1, a2, a3);
     case SYS_madvise: return sys_madvise(a1, a2, a3);
     case SYS_brk: return sys_brk(a1);
 
     case SYS_clock_gettime: return sys_clock_gettime(a1, a2);
     case SYS_clock_getres: return sys_clock_getres(a1, a2);
+    case SYS_clock_settime: return sys_clock_settime(a1, a2);
     case SYS_gettimeofday: return sys_gettimeofday(a1, a2);
     case SYS_time: return sys_time(a1);
     case SYS_nanosleep: return sys_nanosleep(a1, a2);
@@ -190,6 +193,9 @@ long dispatch(long n, long a1, long a2, long a3, long a4, long a5, long a6)
     case SYS_prctl: return sys_prctl(a1, a2, a3, a4, a5);
     case SYS_sigaltstack: return sys_sigaltstack(a1, a2);
     case SYS_rt_sigpending: return sys_rt_sigpending(a1, a2);
+    case SYS_rt_sigtimedwait: return sys_rt_sigtimedwait(a1, a2, a3, a4);
+    case SYS_rt_sigqueueinfo: return sys_rt_sigqueueinfo(a1, a2, a3);
+    case SYS_rt_tgsigqueueinfo: return sys_rt_tgsigqueueinfo(a1, a2, a3, a4);
     case SYS_rt_sigsuspend: return sys_rt_sigsuspend(a1, a2);
     case SYS_getpgid:
     case SYS_getsid: return a1 == 0 || a1 == k_pid ? k_pid : -ESRCH;

@@ -102,6 +102,8 @@ long sys_timerfd_gettime(long fd, long cur);
 // mm
 long sys_mmap(long addr, long len, long prot, long flags, long fd, long offset);
 long sys_munmap(long addr, long len);
+long sys_msync(long addr, long len, long flags);
+long sys_mremap(long old_addr, long old_len, long new_len, long flags, long new_addr);
 long sys_mprotect(long addr, long len, long prot);
 long sys_madvise(long addr, long len, long advice);
 long sys_brk(long addr);
@@ -109,6 +111,7 @@ long sys_brk(long addr);
 // time
 long sys_clock_gettime(long clock, long ts);
 long sys_clock_getres(long clock, long ts);
+long sys_clock_settime(long clock, long ts);
 long sys_gettimeofday(long tv, long tz);
 long sys_time(long t);
 long sys_nanosleep(long req, long rem);
@@ -136,6 +139,9 @@ long sys_sched_query(long n, long a1, long a2); // sched_getparam & co.
 long sys_prctl(long option, long a2, long a3, long a4, long a5);
 long sys_sigaltstack(long ss, long old);
 long sys_rt_sigpending(long set, long size);
+long sys_rt_sigtimedwait(long set, long info, long timeout, long size);
+long sys_rt_sigqueueinfo(long pid, long sig, long info);
+long sys_rt_tgsigqueueinfo(long tgid, long tid, long sig, long info);
 long sys_rt_sigsuspend(long mask, long size);
 long sys_rt_sigaction(long sig, long act, long oldact, long sigsetsize);
 long sys_rt_sigprocmask(long how, long set, long oldset, long sigsetsize);

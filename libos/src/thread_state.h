@@ -9,12 +9,20 @@
 
 namespace atl::libos {
 
+struct PendingSignal; // sys_signal.cpp
+
 struct ProcThread {
     int* clear_child_tid = nullptr; // CLONE_CHILD_CLEARTID / set_tid_address
     unsigned long sig_blocked = 0;
-    unsigned long sig_pending = 0;
+    unsigned long sig_pending = 0;  // a bit per signal with an entry in `queue`
+    unsigned long sig_waiting = 0;  // sigtimedwait's set: these wake the thread too
+    PendingSignal* queue = nullptr; // oldest first
     int (*clone_fn)(void*) = nullptr;
     void* clone_arg = nullptr;
+    // sigaltstack (per thread)
+    void* altstack_sp = nullptr;
+    std::size_t altstack_size = 0;
+    int altstack_flags = 2; // SS_DISABLE
 };
 static_assert(sizeof(ProcThread) <= sizeof(kernel::Thread::user_storage));
 
@@ -26,5 +34,7 @@ inline ProcThread& self() { return proc(kernel::current()); }
 void deliver_pending_signals();
 bool has_deliverable_signal();
 // A thread's own pending set is inherited as empty; its mask from its creator (clone).
+// Frees a thread's queued signals (thread exit).
+void drop_pending_signals(kernel::Thread* t);
 
 } // namespace atl::libos

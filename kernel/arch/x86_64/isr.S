@@ -223,3 +223,20 @@ irq_table:
 .irp n, 32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47,48,49,50,51,52,53,54,55
     .quad irq_\n
 .endr
+
+    // Runs a signal handler on an alternate stack and returns to the caller's stack.
+    //   void atoll_call_handler_on_stack(void* stack_top, void* handler, long sig, void* info, void* ctx)
+    .text
+    .global atoll_call_handler_on_stack
+atoll_call_handler_on_stack:
+    push %rbp
+    mov %rsp, %rbp               // the caller's stack, kept in a callee-saved register
+    mov %rdi, %rsp               // 16-byte aligned by the caller
+    mov %rsi, %rax
+    mov %rdx, %rdi               // sig
+    mov %rcx, %rsi               // info
+    mov %r8, %rdx                // ctx
+    call *%rax
+    mov %rbp, %rsp
+    pop %rbp
+    ret

@@ -18,7 +18,7 @@ struct Thread {
     ThreadState state = ThreadState::Runnable;
     void* context = nullptr; // Boost.Context fcontext_t while not running
     u64 fs_base = 0;
-    const char* name = "thread";
+    char name[16] = "thread"; // prctl(PR_SET_NAME): 15 characters and a NUL, as on Linux
 
     ListNode queue_node; // on the run queue or on one wait queue
     ListNode sleep_node; // on the sleep list when a deadline is set
@@ -38,7 +38,7 @@ struct Thread {
     void* arg = nullptr;
     // The libOS's per-thread state lives here (placement-constructed by libos), so a thread
     // start needs one allocation, not two.
-    alignas(16) unsigned char user_storage[64] {};
+    alignas(16) unsigned char user_storage[128] {};
     u64 wait_key = 0;     // futex word address while waiting on one
     u32 wait_bits = 0;    // futex bitset
 };
@@ -86,6 +86,7 @@ void yield();
 [[noreturn]] void exit_thread(void (*after)(void*), void* arg);
 
 void set_fs_base(u64 base); // for the running thread (arch_prctl)
+void set_thread_name(Thread* t, const char* name); // truncated to 15 characters
 
 u64 thread_cpu_ns(const Thread* t);
 u64 process_cpu_ns();
