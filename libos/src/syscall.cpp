@@ -39,13 +39,31 @@ const char* syscall_name(long n)
     return "unknown";
 }
 
+// Numbers outside the table's range that were already logged (a program probing for new
+// system calls tries a handful, not thousands).
+long s_logged_other[32];
+std::size_t s_logged_other_count = 0;
+
+bool first_time(long n)
+{
+    if (n >= 0 && n < k_max_logged) {
+        bool first = !s_logged[n];
+        s_logged[n] = true;
+        return first;
+    }
+    for (std::size_t i = 0; i < s_logged_other_count; ++i) {
+        if (s_logged_other[i] == n)
+            return false;
+    }
+    if (s_logged_other_count < sizeof(s_logged_other) / sizeof(s_logged_other[0]))
+        s_logged_other[s_logged_other_count++] = n;
+    return true;
+}
+
 long unimplemented(long n)
 {
-    if (n < 0 || n >= k_max_logged || !s_logged[n]) {
-        if (n >= 0 && n < k_max_logged)
-            s_logged[n] = true;
+    if (first_time(n))
         kernel::log("system call %s (%ld) is not implemented: returning ENOSYS", syscall_name(n), n);
-    }
     return -ENOSYS;
 }
 

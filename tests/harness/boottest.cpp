@@ -2,11 +2,12 @@
 // Boot-test driver: runs a command (usually `atoll run ...`), collects its output (stdout and
 // stderr together), stops it after a timeout, and checks the output and exit status.
 //
-//   boottest [--timeout SEC] [--exit N] [--expect REGEX]... [--reject REGEX]... -- COMMAND...
+//   boottest [--timeout SEC] [--exit N] [--expect REGEX]... [--reject REGEX]...
+//            [--count N REGEX]... -- COMMAND...
 //
 // Each --expect must match some line (ECMAScript regex, searched in the line), and the
 // matches must come in the order given. Each --reject must match no line. The timeout only
-// guards against a hang; it is not a speed check.
+// guards against a hang; it is not a speed check. --count N REGEX wants exactly N matching lines.
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -106,6 +107,7 @@ int main(int argc, char** argv)
     int timeout = 60;
     int want_exit = 0;
     std::vector<std::string> expects, rejects, cmd;
+    std::vector<std::pair<int, std::string>> counts;
     int i = 1;
     for (; i < argc; ++i) {
         std::string a = argv[i];
@@ -122,6 +124,10 @@ int main(int argc, char** argv)
             expects.push_back(value());
         else if (a == "--reject")
             rejects.push_back(value());
+        else if (a == "--count") {
+            int n = std::atoi(value().c_str());
+            counts.emplace_back(n, value());
+        }
         else if (a == "--") {
             ++i;
             break;
@@ -164,6 +170,14 @@ int main(int argc, char** argv)
         }
         if (!found)
             failures.push_back("no line matching /" + e + "/ (after the previous expected line)");
+    }
+    for (auto& [want, e] : counts) {
+        std::regex re(e);
+        int n = 0;
+        for (auto& line : lines)
+            n += std::regex_search(line, re) ? 1 : 0;
+        if (n != want)
+            failures.push_back(std::to_string(n) + " lines match /" + e + "/, expected " + std::to_string(want));
     }
     for (auto& e : rejects) {
         std::regex re(e);

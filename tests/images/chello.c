@@ -23,6 +23,10 @@ int main(int argc, char** argv)
     errno = 0;
     long r = write(1, (void*)1, 10);
     printf("write(bad pointer)=%ld errno=%s\n", r, strerror(errno));
+    // An unknown system call: ENOSYS each time, logged once.
+    long r1 = syscall(4000), e1 = errno;
+    long r2 = syscall(4000), e2 = errno;
+    printf("syscall(4000) twice: %ld %s, %ld %s\n", r1, e1 == ENOSYS ? "ENOSYS" : "?", r2, e2 == ENOSYS ? "ENOSYS" : "?");
     time_t now = time(NULL);
     printf("year-ok=%d\n", now > 1700000000);
     return argc > 1 ? atoi(argv[1]) : 0;
