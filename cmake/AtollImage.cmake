@@ -1,5 +1,9 @@
 # SPDX-License-Identifier: MIT
-# add_unikernel(<name> SOURCES <src>... [CMDLINE <text>] [LIBRARIES <lib>...] [ROOTFS <dir>])
+# add_unikernel(<name> SOURCES <src>... [CMDLINE <text>] [LIBRARIES <lib>...] [ROOTFS <dir>]
+#               [PORTS <port>...])
+#
+# PORTS: the TCP ports the program serves; `atoll run` then starts it with user networking
+# and forwards them from the host (same number, or +8000 below 1024 when not root).
 #
 # ROOTFS: a directory packed (cpio newc) into the image; at boot it is unpacked into the
 # root file system, a writable ramfs. `atoll run --rootfs DIR` adds another one on top.
@@ -25,7 +29,7 @@ function(_atoll_c_string out text)
 endfunction()
 
 function(add_unikernel name)
-    cmake_parse_arguments(PARSE_ARGV 1 U "" "CMDLINE;ROOTFS" "SOURCES;LIBRARIES")
+    cmake_parse_arguments(PARSE_ARGV 1 U "" "CMDLINE;ROOTFS" "SOURCES;LIBRARIES;PORTS")
     if(U_UNPARSED_ARGUMENTS)
         message(FATAL_ERROR "add_unikernel(${name}): unknown arguments: ${U_UNPARSED_ARGUMENTS}")
     endif()
@@ -36,8 +40,18 @@ function(add_unikernel name)
     _atoll_c_string(name_c "${name}")
     _atoll_c_string(cmdline_c "${U_CMDLINE}")
     set(info "${CMAKE_CURRENT_BINARY_DIR}/${name}-image-info.c")
+    set(ports_c "")
+    if(U_PORTS)
+        foreach(p IN LISTS U_PORTS)
+            if(NOT p MATCHES "^[0-9]+$" OR p GREATER 65535)
+                message(FATAL_ERROR "add_unikernel(${name}): PORTS wants port numbers, got ${p}")
+            endif()
+        endforeach()
+        string(REPLACE ";" "," ports_list "${U_PORTS}")
+        set(ports_c "__attribute__((section(\".atoll_ports\"), used)) static const char atoll_ports[] = \"atoll-ports:${ports_list};\";\n")
+    endif()
     file(CONFIGURE OUTPUT "${info}" CONTENT
-        "const char atoll_image_name[] = ${name_c};\nconst char atoll_builtin_cmdline[] = ${cmdline_c};\n")
+        "const char atoll_image_name[] = ${name_c};\nconst char atoll_builtin_cmdline[] = ${cmdline_c};\n${ports_c}")
 
     set(rootfs_sources "")
     if(U_ROOTFS)
@@ -78,7 +92,7 @@ function(add_unikernel name)
             add_executable(${t} $<TARGET_OBJECTS:${name}-objects> "${CMAKE_CURRENT_BINARY_DIR}/${name}.symtab.S")
         endif()
         set_target_properties(${t} PROPERTIES LINKER_LANGUAGE CXX LINK_DEPENDS "${linker_script}")
-        target_link_libraries(${t} PRIVATE ${U_LIBRARIES} atoll_libos atoll_kernel ${sysroot_libs})
+        target_link_libraries(${t} PRIVATE ${U_LIBRARIES} atoll_libos atoll_net atoll_lwip atoll_drivers atoll_kernel ${sysroot_libs})
         target_link_options(${t} PRIVATE ${link_options})
     endforeach()
 

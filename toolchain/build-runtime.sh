@@ -36,7 +36,7 @@ esac
 
 source_hash() {
     (cd "$root" && {
-        find kernel libos cmake -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum
+        find kernel drivers net libos cmake -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum
         sha256sum toolchain/atoll.cmake toolchain/build-runtime.sh
     }) | sha256sum | cut -c1-16
 }
@@ -65,6 +65,8 @@ if [ -f "$out/.complete" ]; then echo "$out"; exit 0; fi
 project="cmake_minimum_required(VERSION 3.20)
 project(atoll_runtime LANGUAGES C CXX ASM)
 add_subdirectory(\"\${ATOLL_ROOT}/kernel\" kernel)
+add_subdirectory(\"\${ATOLL_ROOT}/drivers\" drivers)
+add_subdirectory(\"\${ATOLL_ROOT}/net\" net)
 add_subdirectory(\"\${ATOLL_ROOT}/libos\" libos)
 "
 if [ "$(cat "$bdir/src/CMakeLists.txt" 2>/dev/null)" != "${project%$'\n'}" ]; then
@@ -81,7 +83,7 @@ if [ ! -f "$bdir/build/build.ninja" ]; then
 fi
 for attempt in 1 2 3; do
     log "building the runtime (kernel, libOS) for sources $hash"
-    ninja -C "$bdir/build" atoll_kernel atoll_libos >&2 || die "building the runtime failed (build directory: $bdir/build)"
+    ninja -C "$bdir/build" atoll_kernel atoll_drivers atoll_lwip atoll_net atoll_libos >&2 || die "building the runtime failed (build directory: $bdir/build)"
     now=$(source_hash)
     [ "$now" != "$hash" ] || break
     log "the sources changed during the build; building again"
@@ -91,7 +93,8 @@ out="$cache/runtime-$sysroot_key-$hash"
 
 if [ ! -f "$out/.complete" ]; then
     tmp=$(mktemp -d "$cache/.runtime-tmp.XXXXXX")
-    cp "$bdir/build/kernel/libatoll_kernel.a" "$bdir/build/libos/libatoll_libos.a" "$tmp/"
+    cp "$bdir/build/kernel/libatoll_kernel.a" "$bdir/build/drivers/libatoll_drivers.a" "$bdir/build/net/libatoll_net.a" \
+        "$bdir/build/net/libatoll_lwip.a" "$bdir/build/libos/libatoll_libos.a" "$tmp/"
     printf 'root=%s\nsysroot=%s\n' "$root" "$sysroot" >"$tmp/.complete"
     chmod 755 "$tmp"
     rm -rf "$out"

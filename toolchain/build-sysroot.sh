@@ -15,6 +15,7 @@ cache=${ATOLL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/atoll}
 musl_version=1.2.3
 llvm_major=19
 llvm_version=19.1.7
+lwip_version=2.1.3
 boost_version=1.74
 # Flags every object in the image is built with (DESIGN.md §4): interrupts at ring 0 push onto
 # the current stack, so no red zone; frame pointers make the panic backtrace walk work.
@@ -24,7 +25,7 @@ log() { printf '[sysroot] %s\n' "$*" >&2; }
 die() { printf 'atoll sysroot: error: %s\n' "$*" >&2; exit 1; }
 
 key_inputs() {
-    echo "musl=$musl_version llvm=$llvm_version boost=$boost_version flags=$target_cflags"
+    echo "musl=$musl_version llvm=$llvm_version boost=$boost_version lwip=$lwip_version flags=$target_cflags"
     (cd "$here" && find build-sysroot.sh musl -type f | LC_ALL=C sort | xargs sha256sum)
 }
 key=$(key_inputs | sha256sum | cut -c1-16)
@@ -65,6 +66,7 @@ fetch_source() { # fetch_source PKG: downloads the Debian source package into $c
 }
 fetch_source musl
 fetch_source llvm-toolchain-$llvm_major
+fetch_source lwip
 
 musl_dsc=$(ls "$cache/src/musl_${musl_version}"*.dsc 2>/dev/null | head -1)
 [ -n "$musl_dsc" ] || die "Debian's musl source is not version $musl_version: $(ls "$cache/src"/musl_*.dsc)"
@@ -155,6 +157,16 @@ else
              { print > "/dev/stderr" }'
     [ "${PIPESTATUS[0]}" = 0 ] || die "runtimes build failed"
 fi
+
+# ---------------------------------------------------------------- lwIP
+# The TCP/IP stack's sources, compiled by net/ with Atoll's own lwipopts.h and port.
+lwip_dsc=$(ls "$cache/src/lwip_${lwip_version}"*.dsc 2>/dev/null | head -1)
+[ -n "$lwip_dsc" ] || die "Debian's lwip source is not version $lwip_version"
+log "unpacking lwIP $lwip_version"
+dpkg-source --no-check -x "$lwip_dsc" "$work/lwip" >/dev/null
+[ -d "$work/lwip/src/core" ] && [ -d "$work/lwip/src/include/lwip" ] || die "the lwip source has no src/core"
+mkdir -p "$sysroot/src/lwip"
+cp -r "$work/lwip/src/core" "$work/lwip/src/api" "$work/lwip/src/netif" "$work/lwip/src/include" "$sysroot/src/lwip/"
 
 # ---------------------------------------------------------------- Boost.Context
 log "taking Boost.Context fcontext from $fcontext_lib"

@@ -114,6 +114,25 @@ const char* parse_command_line(char* buf, CommandLine& out)
         if (at_end)
             break;
     }
+    // QEMU's microvm and Firecracker append `virtio_mmio.device=...` to the end of the command
+    // line, after any `--`: a trailing run of them is taken as parameters, not arguments.
+    static constexpr char k_appended[] = "virtio_mmio.device=";
+    while (replaced_args && out.argc > 0 &&
+           std::strncmp(out.args[out.argc - 1], k_appended, sizeof(k_appended) - 1) == 0) {
+        if (out.paramc == CommandLine::k_max_params)
+            return "too many parameters on the command line";
+        char* word = const_cast<char*>(out.args[--out.argc]);
+        // Parameters keep their order: insert before the ones just taken from the end.
+        std::size_t at = out.paramc;
+        while (at > 0 && std::strncmp(out.params[at - 1].key, "virtio_mmio.device", 18) == 0 &&
+               out.params[at - 1].key > word)
+            --at;
+        for (std::size_t i = out.paramc; i > at; --i)
+            out.params[i] = out.params[i - 1];
+        word[sizeof(k_appended) - 2] = '\0';
+        out.params[at] = { word, word + sizeof(k_appended) - 1 };
+        ++out.paramc;
+    }
     return nullptr;
 }
 

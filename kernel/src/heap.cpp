@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <kernel/heap.h>
+#include <kernel/interrupts.h>
 #include <kernel/memory.h>
 #include <kernel/panic.h>
 
@@ -66,7 +67,27 @@ void push(Slab* s, std::size_t c)
 
 } // namespace
 
+// Kernel threads (device service, the TCP/IP stack) run with interrupts on, so the heap
+// protects itself: one CPU, interrupts off is the lock.
+void* kmalloc_locked(std::size_t size);
+void kfree_locked(void* p);
+
 void* kmalloc(std::size_t size)
+{
+    IrqState s = irq_save();
+    void* p = kmalloc_locked(size);
+    irq_restore(s);
+    return p;
+}
+
+void kfree(void* p)
+{
+    IrqState s = irq_save();
+    kfree_locked(p);
+    irq_restore(s);
+}
+
+void* kmalloc_locked(std::size_t size)
 {
     if (size == 0)
         size = 1;
@@ -120,7 +141,7 @@ void* kzalloc(std::size_t size)
     return p;
 }
 
-void kfree(void* p)
+void kfree_locked(void* p)
 {
     if (!p)
         return;

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+#include <kernel/interrupts.h>
 #include <kernel/memory.h>
 #include <kernel/panic.h>
 
@@ -41,15 +42,22 @@ const char* memory_init(const MemoryMapEntry* map, std::size_t count, const Rang
     return nullptr;
 }
 
+// Interrupts off around the allocator: kernel threads run with them on.
 bool alloc_pages(u64 size, u64* addr)
 {
-    return s_free.allocate(align_up(size, k_page_size), k_page_size, addr, k_low_memory_end);
+    IrqState s = irq_save();
+    bool ok = s_free.allocate(align_up(size, k_page_size), k_page_size, addr, k_low_memory_end);
+    irq_restore(s);
+    return ok;
 }
 
 void free_pages(u64 addr, u64 size)
 {
     RangeError err {};
-    if (!s_free.insert(Range { addr, addr + align_up(size, k_page_size) }, &err))
+    IrqState s = irq_save();
+    bool ok = s_free.insert(Range { addr, addr + align_up(size, k_page_size) }, &err);
+    irq_restore(s);
+    if (!ok)
         panic("free_pages(0x%llx, %llu): %s", static_cast<unsigned long long>(addr),
             static_cast<unsigned long long>(size), err == RangeError::Overlap ? "double free" : "allocator full");
 }
@@ -57,9 +65,12 @@ void free_pages(u64 addr, u64 size)
 bool claim_pages(u64 addr, u64 size)
 {
     Range r { addr, addr + align_up(size, k_page_size) };
-    if (r.end < r.start || r.start < k_low_memory_end || !s_free.contains(r))
+    if (r.end < r.start || r.start < k_low_memory_end)
         return false;
-    return s_free.remove(r);
+    IrqState s = irq_save();
+    bool ok = s_free.contains(r) && s_free.remove(r);
+    irq_restore(s);
+    return ok;
 }
 
 u64 memory_total() { return s_total; }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <kernel/arch.h>
+#include <kernel/interrupts.h>
 #include <kernel/memory.h>
 #include <kernel/paging.h>
 
@@ -86,12 +87,15 @@ const char* paging_init(const MemoryMapEntry* map, std::size_t count)
     return nullptr;
 }
 
+// Interrupts off while the tables change: kernel threads run with them on.
 bool set_access(u64 start, u64 size, Access access)
 {
-    if (!s_tables->protect(start, size, access))
-        return false;
-    flush(start, size);
-    return true;
+    IrqState s = irq_save();
+    bool ok = s_tables->protect(start, size, access);
+    if (ok)
+        flush(start, size);
+    irq_restore(s);
+    return ok;
 }
 
 bool query_access(u64 a, Access* access)
@@ -123,18 +127,22 @@ bool access_ok(u64 a, u64 len, bool write)
 
 bool map(u64 virt, u64 phys, u64 size, Access access)
 {
-    if (!s_tables->map(virt, phys, size, access))
-        return false;
-    flush(virt, size);
-    return true;
+    IrqState s = irq_save();
+    bool ok = s_tables->map(virt, phys, size, access);
+    if (ok)
+        flush(virt, size);
+    irq_restore(s);
+    return ok;
 }
 
 bool unmap(u64 virt, u64 size)
 {
-    if (!s_tables->unmap(virt, size))
-        return false;
-    flush(virt, size);
-    return true;
+    IrqState s = irq_save();
+    bool ok = s_tables->unmap(virt, size);
+    if (ok)
+        flush(virt, size);
+    irq_restore(s);
+    return ok;
 }
 
 bool virtual_to_physical(u64 virt, u64* phys)
@@ -150,10 +158,12 @@ bool map_mmio(u64 phys, u64 size)
 {
     u64 start = align_down(phys, k_page_size);
     u64 len = align_up(phys + size, k_page_size) - start;
-    if (!s_tables->map(start, start, len, Access::ReadWrite, true))
-        return false;
-    flush(start, len);
-    return true;
+    IrqState s = irq_save();
+    bool ok = s_tables->map(start, start, len, Access::ReadWrite, true);
+    if (ok)
+        flush(start, len);
+    irq_restore(s);
+    return ok;
 }
 
 bool in_image_readonly(u64 a)

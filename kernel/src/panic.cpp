@@ -48,17 +48,13 @@ int exit_code_for(u64 vector)
     }
 }
 
-// Crash reports go to the console, wherever kernel messages go.
-template <typename... A>
-void print(const char* fmt, A... args) { console_printf(fmt, args...); }
-
 void print_location(u64 addr)
 {
     u64 offset = 0;
     if (const char* name = symbolize(addr, &offset))
-        print("%s+0x%llx", name, static_cast<unsigned long long>(offset));
+        console_printf("%s+0x%llx", name, static_cast<unsigned long long>(offset));
     else
-        print("??");
+        console_printf("??");
 }
 
 } // namespace
@@ -67,10 +63,10 @@ void print_location(u64 addr)
 // is checked to be mapped, aligned and moving up the stack before it is read.
 void print_backtrace(u64 rip, u64 rbp)
 {
-    print("  backtrace:\n");
-    print("    #0  0x%016llx  ", static_cast<unsigned long long>(rip));
+    console_printf("  backtrace:\n");
+    console_printf("    #0  0x%016llx  ", static_cast<unsigned long long>(rip));
     print_location(rip);
-    print("\n");
+    console_printf("\n");
     for (int depth = 1; depth < 32; ++depth) {
         if (rbp == 0 || (rbp & 7) != 0 || !access_ok(rbp, 16, false))
             break;
@@ -79,9 +75,9 @@ void print_backtrace(u64 rip, u64 rbp)
         u64 next = frame[0];
         if (ret == 0)
             break;
-        print("    #%-2d 0x%016llx  ", depth, static_cast<unsigned long long>(ret));
+        console_printf("    #%-2d 0x%016llx  ", depth, static_cast<unsigned long long>(ret));
         print_location(ret - 1); // the call instruction, not the one after it
-        print("\n");
+        console_printf("\n");
         if (next <= rbp)
             break;
         rbp = next;
@@ -140,7 +136,7 @@ const char* symbolize(u64 addr, u64* offset)
 void panic(const char* fmt, ...)
 {
     if (s_panicking) {
-        print("atoll: panic while panicking\n");
+        console_printf("atoll: panic while panicking\n");
         shutdown(k_exit_sigabrt);
     }
     s_panicking = true;
@@ -149,50 +145,50 @@ void panic(const char* fmt, ...)
     va_start(ap, fmt);
     std::vsnprintf(buf, sizeof(buf), fmt, ap);
     va_end(ap);
-    print("atoll: panic: %s\n", buf);
+    console_printf("atoll: panic: %s\n", buf);
     // Start at our caller: its return address and its frame (the one ours links to).
     auto* frame = static_cast<const u64*>(__builtin_frame_address(0));
     print_backtrace(reinterpret_cast<u64>(__builtin_return_address(0)), frame[0]);
-    print("atoll: exiting with code %d\n", k_exit_sigabrt);
+    console_printf("atoll: exiting with code %d\n", k_exit_sigabrt);
     shutdown(k_exit_sigabrt);
 }
 
 void panic_from_exception(const arch::InterruptFrame& f)
 {
     if (s_panicking) {
-        print("atoll: %s while panicking at rip=0x%llx\n", exception_name(f.vector),
+        console_printf("atoll: %s while panicking at rip=0x%llx\n", exception_name(f.vector),
             static_cast<unsigned long long>(f.rip));
         shutdown(k_exit_sigabrt);
     }
     s_panicking = true;
     using ull = unsigned long long;
-    print("atoll: panic: %s at rip=0x%016llx in ", exception_name(f.vector), static_cast<ull>(f.rip));
+    console_printf("atoll: panic: %s at rip=0x%016llx in ", exception_name(f.vector), static_cast<ull>(f.rip));
     print_location(f.rip);
-    print("\n");
-    print("  vector %llu, error code 0x%llx", static_cast<ull>(f.vector), static_cast<ull>(f.error_code));
+    console_printf("\n");
+    console_printf("  vector %llu, error code 0x%llx", static_cast<ull>(f.vector), static_cast<ull>(f.error_code));
     if (f.vector == 14) {
         u64 cr2 = arch::read_cr2();
         u64 e = f.error_code;
-        print(" (%s, %s%s)\n  faulting address 0x%016llx%s", (e & 2) ? "write" : ((e & 16) ? "instruction fetch" : "read"),
+        console_printf(" (%s, %s%s)\n  faulting address 0x%016llx%s", (e & 2) ? "write" : ((e & 16) ? "instruction fetch" : "read"),
             (e & 1) ? "protection violation" : "page not present", (e & 8) ? ", reserved bit" : "",
             static_cast<ull>(cr2), fault_hint(cr2, e, f.rsp));
     }
-    print("\n");
+    console_printf("\n");
     if (Thread* t = current())
-        print("  thread %d (%s)\n", t->tid, t->name);
-    print("  rax=%016llx rbx=%016llx rcx=%016llx rdx=%016llx\n", static_cast<ull>(f.rax),
+        console_printf("  thread %d (%s)\n", t->tid, t->name);
+    console_printf("  rax=%016llx rbx=%016llx rcx=%016llx rdx=%016llx\n", static_cast<ull>(f.rax),
         static_cast<ull>(f.rbx), static_cast<ull>(f.rcx), static_cast<ull>(f.rdx));
-    print("  rsi=%016llx rdi=%016llx rbp=%016llx rsp=%016llx\n", static_cast<ull>(f.rsi),
+    console_printf("  rsi=%016llx rdi=%016llx rbp=%016llx rsp=%016llx\n", static_cast<ull>(f.rsi),
         static_cast<ull>(f.rdi), static_cast<ull>(f.rbp), static_cast<ull>(f.rsp));
-    print("  r8 =%016llx r9 =%016llx r10=%016llx r11=%016llx\n", static_cast<ull>(f.r8),
+    console_printf("  r8 =%016llx r9 =%016llx r10=%016llx r11=%016llx\n", static_cast<ull>(f.r8),
         static_cast<ull>(f.r9), static_cast<ull>(f.r10), static_cast<ull>(f.r11));
-    print("  r12=%016llx r13=%016llx r14=%016llx r15=%016llx\n", static_cast<ull>(f.r12),
+    console_printf("  r12=%016llx r13=%016llx r14=%016llx r15=%016llx\n", static_cast<ull>(f.r12),
         static_cast<ull>(f.r13), static_cast<ull>(f.r14), static_cast<ull>(f.r15));
-    print("  rflags=%016llx cs=%llx ss=%llx fs_base=%016llx\n", static_cast<ull>(f.rflags),
+    console_printf("  rflags=%016llx cs=%llx ss=%llx fs_base=%016llx\n", static_cast<ull>(f.rflags),
         static_cast<ull>(f.cs), static_cast<ull>(f.ss), static_cast<ull>(arch::fs_base()));
     print_backtrace(f.rip, f.rbp);
     int code = exit_code_for(f.vector);
-    print("atoll: exiting with code %d\n", code);
+    console_printf("atoll: exiting with code %d\n", code);
     shutdown(code);
 }
 

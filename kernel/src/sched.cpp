@@ -3,6 +3,7 @@
 #include <kernel/console.h>
 #include <kernel/interrupts.h>
 #include <kernel/memory.h>
+#include <kernel/paging.h>
 #include <kernel/panic.h>
 #include <kernel/sched.h>
 #include <kernel/time.h>
@@ -256,6 +257,27 @@ Thread* create_thread(void (*entry)(void*), void* arg, u64 stack_top, u64 fs_bas
     s_all.push_back(t);
     s_run_queue.push_back(t);
     arm_timer();
+    return t;
+}
+
+Thread* create_kernel_thread(void (*entry)(void*), void* arg, const char* name, std::size_t stack_size)
+{
+    stack_size = align_up(stack_size, k_page_size);
+    u64 stack = 0;
+    if (!alloc_pages(stack_size + k_page_size, &stack))
+        return nullptr;
+    if (!set_access(stack, k_page_size, Access::None)) {
+        free_pages(stack, stack_size + k_page_size);
+        return nullptr;
+    }
+    Thread* t = create_thread(entry, arg, stack + k_page_size + stack_size, 0, name);
+    if (!t) {
+        (void)set_access(stack, k_page_size, Access::ReadWrite);
+        free_pages(stack, stack_size + k_page_size);
+        return nullptr;
+    }
+    t->stack_low = stack + k_page_size;
+    t->kernel_thread = true;
     return t;
 }
 

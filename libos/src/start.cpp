@@ -17,6 +17,10 @@
 #include <kernel/platform.h>
 #include <kernel/sched.h>
 #include <kernel/time.h>
+#include <net/net.h>
+#include <virtio/transport.h>
+
+#include <cstdio>
 
 #include <cerrno>
 #include <cstring>
@@ -55,7 +59,8 @@ char s_builtin_cmdline_copy[4096];
 constexpr std::size_t k_main_stack_size = 512 * 1024;
 
 // Parameters the kernel and libOS understand; any other key with a dot is reported.
-constexpr const char* k_known_params[] = { "atoll.realtime", "atoll.bootstats" };
+constexpr const char* k_known_params[] = { "atoll.realtime", "atoll.bootstats", "virtio_mmio.device", "atoll.ip",
+    "atoll.gw", "atoll.dns", "atoll.hostname" };
 bool s_bootstats = false;
 u64 s_tsc_at_main = 0;
 
@@ -153,6 +158,41 @@ StartBlock build_start_block()
 
 u64 s_main_stack = 0; // lowest address: the guard page
 
+// Phase 7 (on the main thread, now that there is a scheduler to wait on): devices and the
+// network, then main().
+void start_devices_and_network()
+{
+    // virtio-mmio devices are announced on the command line; PCI is scanned.
+    virtio::MmioDevice mmio[16];
+    std::size_t mmio_count = 0;
+    for (std::size_t i = 0; i < s_cmdline.paramc; ++i) {
+        if (std::strcmp(s_cmdline.params[i].key, "virtio_mmio.device") != 0)
+            continue;
+        if (mmio_count < 16 && virtio::parse_mmio_device(s_cmdline.params[i].value, &mmio[mmio_count]))
+            ++mmio_count;
+        else
+            kernel::log("bad or too many virtio_mmio.device=%s: ignored", s_cmdline.params[i].value);
+    }
+    virtio::probe_devices(mmio, mmio_count);
+
+    net::Config config;
+    config.ip = s_cmdline.param("atoll.ip");
+    config.gateway = s_cmdline.param("atoll.gw");
+    config.dns = s_cmdline.param("atoll.dns");
+    net::NetInfo info;
+    if (const char* err = net::net_init(config, &info))
+        kernel::panic("network: %s", err);
+    if (info.dns[0]) {
+        char line[64];
+        std::snprintf(line, sizeof(line), "nameserver %s\n", info.dns);
+        Lookup lk;
+        if (resolve(root(), "/etc/resolv.conf", 0, &lk) == 0 && lk.inode && lk.inode->is_reg()) {
+            (void)file_data_truncate(lk.inode, 0);
+            (void)file_data_write(lk.inode, line, std::strlen(line), 0);
+        }
+    }
+}
+
 void run_main(void* arg)
 {
     auto* sb = static_cast<StartBlock*>(arg);
@@ -161,6 +201,7 @@ void run_main(void* arg)
     // As on Linux, the main thread is named after the program (15 characters at most);
     // threads inherit their creator's name.
     kernel::set_thread_name(kernel::current(), atoll_image_name);
+    start_devices_and_network();
     kernel::irq_enable(); // from here on the application runs with interrupts on
     s_tsc_at_main = arch::read_tsc();
     __libc_start_main(main, sb->argc, sb->argv, nullptr, nullptr, nullptr);
@@ -239,7 +280,7 @@ extern "C" [[noreturn]] void atoll_main(atl::u64 start_info)
     // loader's initrd (atoll run --rootfs) on top of it.
     if (const char* err = vfs_init(atoll_image_name))
         kernel::panic("vfs: %s", err);
-    if (atoll_rootfs_end > atoll_rootfs_start) {
+    if (reinterpret_cast<uptr>(atoll_rootfs_end) > reinterpret_cast<uptr>(atoll_rootfs_start)) {
         if (const char* err = unpack_cpio(atoll_rootfs_start, static_cast<std::size_t>(atoll_rootfs_end - atoll_rootfs_start)))
             kernel::panic("the image's root file system: %s", err);
     }
@@ -256,7 +297,7 @@ extern "C" [[noreturn]] void atoll_main(atl::u64 start_info)
     if (const char* err = kernel::interrupts_init())
         kernel::panic("interrupts: %s", err);
 
-    // Phase 6: the application, on a stack of its own with an inaccessible guard page below
+    // Phase 6: the application's thread, on a stack of its own with an inaccessible guard page below
     // it, so that an overflow faults instead of overwriting memory.
     StartBlock sb = build_start_block(); // atoll_main never returns: its frame outlives main()
     if (!kernel::alloc_pages(k_main_stack_size + k_page_size, &s_main_stack))

@@ -299,9 +299,11 @@ long sys_mremap(long old_addr, long old_len, long new_len, long flags, long new_
         }
         if (!(flags & MREMAP_MAYMOVE))
             return -ENOMEM;
-    } else if (!page_aligned(new_addr) || Range { static_cast<u64>(new_addr), static_cast<u64>(new_addr) + new_size }.start < old.end &&
-               static_cast<u64>(new_addr) + new_size > old.start) {
-        return -EINVAL; // the new place overlaps the old one
+    } else {
+        u64 to = static_cast<u64>(new_addr);
+        bool overlaps = to < old.end && to + new_size > old.start;
+        if (!page_aligned(new_addr) || overlaps)
+            return -EINVAL; // misaligned, or the new place overlaps the old one
     }
     // Move: a new mapping, the contents copied, the old one unmapped.
     long to = (flags & MREMAP_FIXED)

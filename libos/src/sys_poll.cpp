@@ -596,10 +596,15 @@ long sys_eventfd(long initval) { return sys_eventfd2(initval, 0); }
 
 namespace {
 
+class TimerFd;
+struct TimerHook : kernel::TimerEvent {
+    TimerFd* owner = nullptr;
+};
+
 class TimerFd final : public File {
 public:
     FileKind kind() const override { return FileKind::TimerFd; }
-    kernel::TimerEvent event;
+    TimerHook event;
     int clock = CLOCK_MONOTONIC;
     u64 expirations = 0;
     u64 interval = 0; // ns
@@ -609,7 +614,7 @@ public:
 
     static void fire(kernel::TimerEvent* ev)
     {
-        auto* t = reinterpret_cast<TimerFd*>(reinterpret_cast<char*>(ev) - offsetof(TimerFd, event));
+        TimerFd* t = static_cast<TimerHook*>(ev)->owner;
         u64 now = kernel::monotonic_ns();
         ++t->expirations;
         if (t->interval) {
@@ -681,6 +686,7 @@ long sys_timerfd_create(long clock, long flags)
         return -ENOMEM;
     t->clock = static_cast<int>(clock);
     t->event.fire = TimerFd::fire;
+    t->event.owner = t;
     t->flags = O_RDWR | (static_cast<int>(flags) & O_NONBLOCK);
     return fd_install(t, flags & TFD_CLOEXEC);
 }

@@ -2,6 +2,8 @@
 // Process identity, TLS, randomness, futex and signals for the one process an image runs.
 
 #include "syscalls.h"
+
+#include <drivers/net_device.h>
 #include "vfs.h"
 
 #include <kernel/arch.h>
@@ -89,6 +91,15 @@ u64 prng_next()
 void fill_random(void* buf, std::size_t len)
 {
     auto* out = static_cast<unsigned char*>(buf);
+    // A virtio-rng device, when the VM has one, comes first; the CPU's RDRAND/RDSEED or the
+    // seeded generator fill whatever it did not.
+    while (len > 0) {
+        std::size_t got = drivers::hardware_random(out, len);
+        if (got == 0)
+            break;
+        out += got;
+        len -= got;
+    }
     while (len > 0) {
         u64 v;
         if (!arch::random_u64(&v))

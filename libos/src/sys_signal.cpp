@@ -226,7 +226,7 @@ long send_to_process(long sig, int code, union sigval value = {})
     if (proc(target).sig_blocked & bit(s)) {
         target = nullptr;
         for (kernel::Thread* t = kernel::first_thread(); t && !target; t = kernel::next_thread(t)) {
-            if (t->state != kernel::ThreadState::Dead && !(proc(t).sig_blocked & bit(s)))
+            if (t->state != kernel::ThreadState::Dead && !t->kernel_thread && !(proc(t).sig_blocked & bit(s)))
                 target = t;
         }
     }
@@ -348,7 +348,7 @@ long sys_tkill(long tid, long sig)
     if (sig < 0 || sig >= k_nsig)
         return -EINVAL;
     kernel::Thread* t = kernel::find_thread(static_cast<int>(tid));
-    if (!t)
+    if (!t || t->kernel_thread)
         return -ESRCH;
     return send(t, sig, SI_TKILL);
 }
@@ -379,7 +379,7 @@ long sys_rt_tgsigqueueinfo(long tgid, long tid, long sig, long info)
     if (tgid != k_pid)
         return -ESRCH;
     kernel::Thread* t = kernel::find_thread(static_cast<int>(tid));
-    if (!t)
+    if (!t || t->kernel_thread)
         return -ESRCH;
     auto* si = reinterpret_cast<const siginfo_t*>(info);
     return send(t, sig, si->si_code, si->si_value);

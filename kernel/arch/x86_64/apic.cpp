@@ -131,6 +131,46 @@ const char* interrupts_init()
     return nullptr;
 }
 
+u32 allocate_irq(IrqHandler handler, void* context)
+{
+    for (u32 v = k_vector_first_device; v <= k_vector_last_device; ++v) {
+        if (!s_handlers[v].fn) {
+            s_handlers[v] = { handler, context };
+            return v;
+        }
+    }
+    return 0;
+}
+
+void end_of_interrupt() { lapic_write(k_lapic_eoi, 0); }
+
+bool route_gsi(u32 gsi, u32 vector, bool level_triggered)
+{
+    // The I/O APIC at its architectural default address (pc, q35 and microvm put it there;
+    // FIXME: take it from the ACPI MADT when there is one).
+    constexpr u64 k_ioapic = 0xfec00000;
+    static bool mapped = false;
+    if (!mapped) {
+        if (!map_mmio(k_ioapic, k_page_size))
+            return false;
+        mapped = true;
+    }
+    auto* sel = reinterpret_cast<volatile u32*>(k_ioapic);
+    auto* win = reinterpret_cast<volatile u32*>(k_ioapic + 0x10);
+    *sel = 1;
+    u32 entries = ((*win >> 16) & 0xff) + 1;
+    if (gsi >= entries)
+        return false;
+    // Intel 82093AA §3.2.4: vector, fixed delivery, physical destination, active high,
+    // edge or level, unmasked; destination APIC ID 0 in the high word.
+    u32 low = vector | (level_triggered ? (1u << 15) : 0);
+    *sel = 0x10 + 2 * gsi + 1;
+    *win = 0;
+    *sel = 0x10 + 2 * gsi;
+    *win = low;
+    return true;
+}
+
 bool register_irq(u32 vector, IrqHandler handler, void* context)
 {
     if (vector < k_vector_first_device || vector > k_vector_last_device || s_handlers[vector].fn)
@@ -208,6 +248,8 @@ extern "C" void atoll_irq(atl::u64 vector)
 {
     using namespace atl::kernel;
     if (vector < 256 && s_handlers[vector].fn) {
+        if (vector != k_vector_timer)
+            ++s_stats.device;
         s_handlers[vector].fn(s_handlers[vector].context);
         return;
     }

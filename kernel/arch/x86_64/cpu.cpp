@@ -12,6 +12,12 @@ u8 inb(u16 port)
     return v;
 }
 void outl(u16 port, u32 v) { asm volatile("outl %0, %1" : : "a"(v), "Nd"(port)); }
+u32 inl(u16 port)
+{
+    u32 v;
+    asm volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
+    return v;
+}
 u64 rdmsr(u32 msr)
 {
     u32 lo, hi;

@@ -32,6 +32,7 @@ void pause();
 void outb(u16 port, u8 v);
 u8 inb(u16 port);
 void outl(u16 port, u32 v);
+u32 inl(u16 port);
 u64 rdmsr(u32 msr);
 void wrmsr(u32 msr, u64 v);
 void cpuid(u32 leaf, u32 sub, u32* a, u32* b, u32* c, u32* d);

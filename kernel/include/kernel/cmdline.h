@@ -9,6 +9,9 @@
 // is an environment variable for the application; a bare WORD and everything after `--` are
 // the application's arguments (argv[1]...). Double quotes group words ("a b"), and inside
 // quotes \" and \\ stand for " and \. Parsing happens in place: tokens point into the buffer.
+// One exception to "everything after -- is an argument": a trailing run of
+// `virtio_mmio.device=...` words, which QEMU's microvm and Firecracker append to whatever
+// command line they were given, are parameters.
 // Portable code, unit-tested on the host.
 
 #include <kernel/types.h>

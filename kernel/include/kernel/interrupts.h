@@ -18,6 +18,12 @@ constexpr u32 k_vector_last_device = 55;
 
 using IrqHandler = void (*)(void* context);
 [[nodiscard]] bool register_irq(u32 vector, IrqHandler handler, void* context);
+// A free device vector with `handler` installed, or 0 when all are taken.
+[[nodiscard]] u32 allocate_irq(IrqHandler handler, void* context);
+// Routes an I/O APIC input (a GSI: virtio-mmio and legacy lines) to a vector on CPU 0.
+[[nodiscard]] bool route_gsi(u32 gsi, u32 vector, bool level_triggered);
+// Acknowledges a device interrupt at the local APIC (device handlers call it last).
+void end_of_interrupt();
 
 // One-shot timer interrupt `ns` from now (0: cancel): TSC-deadline mode where the CPU offers
 // it, else the APIC timer's one-shot mode (1 ns per count on QEMU's and KVM's 1 GHz bus).

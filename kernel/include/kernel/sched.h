@@ -28,6 +28,7 @@ struct Thread {
     WakeReason wake_reason = WakeReason::None;
     bool interruptible = false;
     bool interrupt_pending = false; // a signal is waiting: interruptible waits return Interrupted
+    bool kernel_thread = false;     // the kernel's own (drivers, TCP/IP): never an application signal's target
 
     u64 cpu_ns = 0;
     u64 ran_since_tsc = 0;
@@ -79,6 +80,10 @@ WakeReason block(WaitQueue* queue, u64 deadline, bool interruptible);
 void wake(Thread* t, WakeReason reason = WakeReason::Woken);
 // Marks a signal for the thread and ends its interruptible wait, if it is in one.
 void interrupt(Thread* t);
+
+// A thread of the kernel's own (device service, the TCP/IP stack) on a fresh stack with a
+// guard page. It runs with interrupts enabled, like application code. nullptr when out of memory.
+Thread* create_kernel_thread(void (*entry)(void*), void* arg, const char* name, std::size_t stack_size = 64 * 1024);
 
 void yield();
 // Ends the running thread. `after(arg)` runs on the next thread once this one's stack is no

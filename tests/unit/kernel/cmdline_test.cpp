@@ -122,6 +122,14 @@ TEST(CommandLine, TooManyArgumentsIsAnError)
     EXPECT_NE(p.error.find("too many arguments"), std::string::npos);
 }
 
+TEST(CommandLine, TrailingVirtioMmioDevicesAreParameters)
+{
+    auto p = parse({ "atoll.x=1 -- a virtio_mmio.device=9 b virtio_mmio.device=512@0xfeb00e00:12 "
+                     "virtio_mmio.device=512@0xfeb00c00:11" });
+    EXPECT_EQ(p.args, (S { "a", "virtio_mmio.device=9", "b" })); // only the trailing run
+    EXPECT_EQ(p.params, (S { "atoll.x=1", "virtio_mmio.device=512@0xfeb00e00:12", "virtio_mmio.device=512@0xfeb00c00:11" }));
+}
+
 TEST(CommandLine, EmptyAndSpaceOnlyLines)
 {
     auto p = parse({ "", "   " });

@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// A virtio device's transport (virtio 1.2 §4): modern PCI (§4.1) or MMIO version 2 (§4.2).
+// Device drivers see only this interface; the virtqueue is separate (virtqueue.h).
+
+#include <kernel/interrupts.h>
+#include <kernel/types.h>
+
+namespace atl::virtio {
+
+// Device status bits (§2.1).
+constexpr u8 k_status_acknowledge = 1;
+constexpr u8 k_status_driver = 2;
+constexpr u8 k_status_driver_ok = 4;
+constexpr u8 k_status_features_ok = 8;
+constexpr u8 k_status_failed = 128;
+
+constexpr u64 k_feature_version_1 = u64(1) << 32;
+constexpr u64 k_feature_event_idx = u64(1) << 29;
+
+class Transport {
+public:
+    virtual u32 device_type() const = 0;
+    virtual u64 device_features() = 0;
+    virtual void set_driver_features(u64 features) = 0;
+    virtual u8 status() = 0;
+    virtual void set_status(u8 status) = 0;
+    virtual void reset() = 0;
+    virtual u16 queue_max_size(u16 queue) = 0;
+    // Programs and enables a queue whose rings are at the given physical addresses.
+    [[nodiscard]] virtual bool setup_queue(u16 queue, u16 size, u64 desc, u64 driver, u64 device) = 0;
+    virtual void notify(u16 queue) = 0;
+    virtual u8 config8(u32 offset) = 0;
+    virtual u16 config16(u32 offset) = 0;
+    virtual u32 config32(u32 offset) = 0;
+    // Delivers the device's interrupts to handler(context). MSI-X or an I/O APIC line.
+    [[nodiscard]] virtual bool setup_interrupts(kernel::IrqHandler handler, void* context) = 0;
+    // In the handler: acknowledges the device's interrupt; false when it was not this
+    // device's (a shared line).
+    virtual bool acknowledge_interrupt() = 0;
+    virtual const char* name() const = 0;
+
+protected:
+    ~Transport() = default;
+};
+
+// The initialisation of §3.1.1 up to FEATURES_OK: reset, ACKNOWLEDGE, DRIVER, negotiate.
+// Returns the accepted features, or 0 with FAILED set when `required` is not offered.
+u64 negotiate(Transport& t, u64 wanted, u64 required);
+
+// Probes every virtio device on PCI and, from the kernel command line
+// (`virtio_mmio.device=SIZE@BASE:GSI`, as QEMU's microvm and Firecracker announce them), on
+// MMIO, and starts the drivers for them (net, rng). Logs what it found.
+struct MmioDevice {
+    u64 base;
+    u64 size;
+    u32 gsi;
+};
+// Parses one `virtio_mmio.device` value (Linux's syntax: SIZE[K|M]@BASE:IRQ[:ID]).
+[[nodiscard]] bool parse_mmio_device(const char* text, MmioDevice* out);
+void probe_devices(const MmioDevice* mmio, std::size_t mmio_count);
+
+} // namespace atl::virtio

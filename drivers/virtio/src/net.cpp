@@ -1,0 +1,329 @@
+// SPDX-License-Identifier: MIT
+// virtio-net (virtio 1.2 §5.1): one receive and one transmit queue, 2 KiB buffers, interrupts
+// suppressed while a service thread drains the rings.
+//
+// Features: VERSION_1 (required; 12-byte header), MAC, STATUS, MRG_RXBUF (frames that span
+// several buffers are reassembled), EVENT_IDX (fewer notifications and interrupts). Checksum
+// offload is not negotiated: lwIP computes checksums, so frames the device hands over are
+// always complete (GUEST_CSUM would let it hand over partial checksums lwIP cannot check).
+#include "devices.h"
+
+#include <drivers/net_device.h>
+#include <kernel/console.h>
+#include <kernel/heap.h>
+#include <kernel/interrupts.h>
+#include <kernel/memory.h>
+#include <kernel/sched.h>
+#include <virtio/virtqueue.h>
+
+#include <cstdio>
+#include <cstring>
+
+namespace atl::virtio {
+
+namespace {
+
+constexpr u64 k_f_mac = u64(1) << 5;
+constexpr u64 k_f_mrg_rxbuf = u64(1) << 15;
+constexpr u64 k_f_status = u64(1) << 16;
+constexpr u16 k_status_link_up = 1;
+constexpr std::size_t k_header = 12; // struct virtio_net_hdr with num_buffers (§5.1.6)
+constexpr std::size_t k_buffer = 2048;
+constexpr u16 k_max_queue = 256;
+constexpr u16 k_rx = 0, k_tx = 1;
+
+struct Queue {
+    Virtqueue* vq = nullptr;
+    u8* buffers = nullptr; // size x k_buffer
+    u16 size = 0;
+};
+
+class VirtioNet final : public drivers::NetDevice {
+public:
+    Transport* t = nullptr;
+    Queue rx, tx;
+    u8 m_mac[6] {};
+    bool has_status = false;
+    bool mergeable = false;
+    u16 free_tx[k_max_queue];
+    u16 free_tx_count = 0;
+    drivers::NetStats m_stats;
+    kernel::WaitQueue wait;
+    bool work = false;
+    char m_name[24] = "virtio-net";
+    u8 assembly[65536]; // a frame spread over several receive buffers
+
+    const u8* mac() const override { return m_mac; }
+    u16 mtu() const override { return 1500; }
+    bool link_up() override { return !has_status || (t->config16(6) & k_status_link_up); }
+    const drivers::NetStats& stats() const override { return m_stats; }
+    const char* name() const override { return m_name; }
+
+    bool transmit(const drivers::FramePart* parts, std::size_t count) override
+    {
+        std::size_t len = 0;
+        for (std::size_t i = 0; i < count; ++i)
+            len += parts[i].len;
+        if (len > k_buffer - k_header)
+            return false;
+        kernel::IrqState s = kernel::irq_save();
+        reclaim_tx_locked();
+        if (free_tx_count == 0) {
+            ++m_stats.tx_full;
+            kernel::irq_restore(s);
+            return false;
+        }
+        u16 index = free_tx[--free_tx_count];
+        u8* buf = tx.buffers + std::size_t(index) * k_buffer;
+        std::memset(buf, 0, k_header);
+        std::size_t at = k_header;
+        for (std::size_t i = 0; i < count; ++i) {
+            std::memcpy(buf + at, parts[i].data, parts[i].len);
+            at += parts[i].len;
+        }
+        Virtqueue::Buffer b { reinterpret_cast<u64>(buf), static_cast<u32>(at) };
+        bool ok = tx.vq->add(&b, 1, 0, reinterpret_cast<void*>(static_cast<uintptr_t>(index) + 1));
+        if (ok) {
+            tx.vq->publish();
+            if (tx.vq->needs_notify())
+                t->notify(k_tx);
+            ++m_stats.tx_packets;
+            m_stats.tx_bytes += len;
+        } else {
+            free_tx[free_tx_count++] = index;
+            ++m_stats.tx_full;
+        }
+        kernel::irq_restore(s);
+        return ok;
+    }
+
+    void reclaim_tx_locked()
+    {
+        void* token = nullptr;
+        u32 len = 0;
+        while (tx.vq->pop_used(&token, &len)) {
+            auto index = static_cast<u16>(reinterpret_cast<uintptr_t>(token) - 1);
+            if (index < tx.size && free_tx_count < tx.size)
+                free_tx[free_tx_count++] = index;
+        }
+    }
+
+    bool post_rx_locked(u16 index)
+    {
+        Virtqueue::Buffer b { reinterpret_cast<u64>(rx.buffers + std::size_t(index) * k_buffer), static_cast<u32>(k_buffer) };
+        return rx.vq->add(&b, 0, 1, reinterpret_cast<void*>(static_cast<uintptr_t>(index) + 1));
+    }
+
+    static void interrupt(void* context)
+    {
+        auto* self = static_cast<VirtioNet*>(context);
+        if (self->t->acknowledge_interrupt()) {
+            ++self->m_stats.interrupts;
+            self->rx.vq->disable_interrupts();
+            self->work = true;
+            kernel::wake_all(self->wait);
+        }
+        kernel::end_of_interrupt();
+    }
+
+    // Takes the next received frame (reassembling mergeable buffers); false when none.
+    bool next_frame(const u8** frame, std::size_t* len)
+    {
+        void* token = nullptr;
+        u32 used = 0;
+        kernel::IrqState s = kernel::irq_save();
+        bool got = rx.vq->pop_used(&token, &used);
+        kernel::irq_restore(s);
+        if (!got)
+            return false;
+        auto index = static_cast<u16>(reinterpret_cast<uintptr_t>(token) - 1);
+        u8* buf = rx.buffers + std::size_t(index) * k_buffer;
+        u16 num_buffers = mergeable ? static_cast<u16>(buf[10] | (buf[11] << 8)) : 1;
+        if (used < k_header || index >= rx.size) {
+            ++m_stats.rx_dropped;
+            repost(index);
+            *len = 0;
+            *frame = nullptr;
+            return true;
+        }
+        if (num_buffers <= 1) {
+            std::memcpy(assembly, buf + k_header, used - k_header);
+            *len = used - k_header;
+        } else {
+            std::size_t total = used - k_header;
+            std::memcpy(assembly, buf + k_header, total);
+            bool ok = true;
+            for (u16 i = 1; i < num_buffers && ok; ++i) {
+                repost(index);
+                s = kernel::irq_save();
+                ok = rx.vq->pop_used(&token, &used);
+                kernel::irq_restore(s);
+                if (!ok)
+                    break;
+                index = static_cast<u16>(reinterpret_cast<uintptr_t>(token) - 1);
+                buf = rx.buffers + std::size_t(index) * k_buffer;
+                if (index >= rx.size || total + used > sizeof(assembly)) {
+                    ok = false;
+                    break;
+                }
+                std::memcpy(assembly + total, buf, used);
+                total += used;
+            }
+            if (!ok) {
+                ++m_stats.rx_dropped;
+                *len = 0;
+                *frame = nullptr;
+                return true;
+            }
+            *len = total;
+        }
+        repost(index);
+        *frame = assembly;
+        return true;
+    }
+
+    void repost(u16 index)
+    {
+        kernel::IrqState s = kernel::irq_save();
+        if (post_rx_locked(index)) {
+            rx.vq->publish();
+            if (rx.vq->needs_notify())
+                t->notify(k_rx);
+        }
+        kernel::irq_restore(s);
+    }
+
+    static void service(void* arg)
+    {
+        auto* self = static_cast<VirtioNet*>(arg);
+        for (;;) {
+            kernel::IrqState s = kernel::irq_save();
+            while (!self->work)
+                (void)kernel::block(&self->wait, 0, false);
+            self->work = false;
+            kernel::irq_restore(s);
+            for (;;) {
+                const u8* frame = nullptr;
+                std::size_t len = 0;
+                while (self->next_frame(&frame, &len)) {
+                    if (!frame)
+                        continue;
+                    ++self->m_stats.rx_packets;
+                    self->m_stats.rx_bytes += len;
+                    self->deliver(frame, len);
+                }
+                s = kernel::irq_save();
+                self->reclaim_tx_locked();
+                self->rx.vq->enable_interrupts();
+                bool more = self->rx.vq->more_used(); // §2.7.10: re-check after enabling
+                if (more)
+                    self->rx.vq->disable_interrupts();
+                self->m_stats.bad_device_entries = self->rx.vq->stats().bad_id + self->rx.vq->stats().bad_len +
+                                                   self->rx.vq->stats().not_in_flight + self->tx.vq->stats().bad_id +
+                                                   self->tx.vq->stats().bad_len + self->tx.vq->stats().not_in_flight;
+                kernel::irq_restore(s);
+                if (!more)
+                    break;
+            }
+        }
+    }
+};
+
+bool setup(VirtioNet* n, Queue& q, u16 index, bool event_idx)
+{
+    u16 max = n->t->queue_max_size(index);
+    if (max == 0)
+        return false;
+    u16 size = max < k_max_queue ? max : k_max_queue;
+    while (!Virtqueue::valid_size(size) && size > 1)
+        size = static_cast<u16>(size >> 1);
+    std::size_t ring_bytes = Virtqueue::memory_size(size);
+    u64 ring = 0, buffers = 0;
+    if (!kernel::alloc_pages(ring_bytes, &ring) || !kernel::alloc_pages(std::size_t(size) * k_buffer, &buffers))
+        return false;
+    std::memset(reinterpret_cast<void*>(ring), 0, align_up(ring_bytes, k_page_size));
+    auto* slots = static_cast<Virtqueue::Slot*>(kernel::kzalloc(sizeof(Virtqueue::Slot) * size));
+    if (!slots)
+        return false;
+    q.vq = kernel::make<Virtqueue>(size, reinterpret_cast<void*>(ring), ring, slots);
+    if (!q.vq)
+        return false;
+    q.vq->set_event_idx(event_idx);
+    q.buffers = reinterpret_cast<u8*>(buffers);
+    q.size = size;
+    return n->t->setup_queue(index, size, q.vq->desc_phys(), q.vq->avail_phys(), q.vq->used_phys());
+}
+
+int s_count = 0;
+
+} // namespace
+
+bool start_net(Transport* t)
+{
+    u64 features = negotiate(*t, k_f_mac | k_f_status | k_f_mrg_rxbuf | k_feature_event_idx, k_feature_version_1);
+    if (!features) {
+        kernel::log("virtio-net: the device does not offer VERSION_1 (a legacy device?)");
+        return false;
+    }
+    auto* n = kernel::make<VirtioNet>();
+    if (!n)
+        return false;
+    n->t = t;
+    n->has_status = features & k_f_status;
+    n->mergeable = features & k_f_mrg_rxbuf;
+    bool event_idx = features & k_feature_event_idx;
+    if (features & k_f_mac) {
+        for (u32 i = 0; i < 6; ++i)
+            n->m_mac[i] = t->config8(i);
+    } else { // a locally administered address of our own
+        n->m_mac[0] = 0x02;
+        n->m_mac[5] = static_cast<u8>(s_count + 1);
+    }
+    // Interrupts first: on PCI a queue's MSI-X vector can only be set once MSI-X is enabled.
+    if (!t->setup_interrupts(VirtioNet::interrupt, n)) {
+        t->set_status(k_status_failed);
+        kernel::log("virtio-net: cannot route the device's interrupts");
+        return false;
+    }
+    if (!setup(n, n->rx, k_rx, event_idx) || !setup(n, n->tx, k_tx, event_idx)) {
+        t->set_status(k_status_failed);
+        kernel::log("virtio-net: cannot set up the queues");
+        return false;
+    }
+    for (u16 i = 0; i < n->tx.size; ++i)
+        n->free_tx[n->free_tx_count++] = i;
+    for (u16 i = 0; i < n->rx.size; ++i) {
+        if (!n->post_rx_locked(i))
+            break;
+    }
+    n->rx.vq->publish();
+    std::snprintf(n->m_name, sizeof(n->m_name), "eth%d", s_count++);
+    if (!kernel::create_kernel_thread(VirtioNet::service, n, "virtio-net"))
+        return false;
+    t->set_status(k_status_acknowledge | k_status_driver | k_status_features_ok | k_status_driver_ok);
+    t->notify(k_rx);
+    drivers::register_net_device(n);
+    kernel::log("%s: virtio-net on %s, MAC %02x:%02x:%02x:%02x:%02x:%02x, %u/%u descriptors%s%s", n->m_name,
+        t->name(), n->m_mac[0], n->m_mac[1], n->m_mac[2], n->m_mac[3], n->m_mac[4], n->m_mac[5], n->rx.size, n->tx.size,
+        event_idx ? ", event index" : "", n->mergeable ? ", mergeable buffers" : "");
+    return true;
+}
+
+} // namespace atl::virtio
+
+namespace atl::drivers {
+
+namespace {
+NetDevice* s_devices[8];
+std::size_t s_device_count = 0;
+} // namespace
+
+void register_net_device(NetDevice* d)
+{
+    if (s_device_count < sizeof(s_devices) / sizeof(s_devices[0]))
+        s_devices[s_device_count++] = d;
+}
+std::size_t net_device_count() { return s_device_count; }
+NetDevice* net_device(std::size_t index) { return index < s_device_count ? s_devices[index] : nullptr; }
+
+} // namespace atl::drivers

@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: MIT
+// virtio-rng (virtio 1.2 §5.4): one queue of device-writable buffers the device fills with
+// entropy. getrandom and /dev/urandom draw from it when it is there.
+#include "devices.h"
+
+#include <drivers/net_device.h>
+#include <kernel/console.h>
+#include <kernel/heap.h>
+#include <kernel/interrupts.h>
+#include <kernel/memory.h>
+#include <kernel/sched.h>
+#include <kernel/time.h>
+#include <virtio/virtqueue.h>
+
+#include <cstring>
+
+namespace atl::virtio {
+
+namespace {
+
+struct Rng {
+    Transport* t = nullptr;
+    Virtqueue* vq = nullptr;
+    u8* buffer = nullptr;
+    kernel::WaitQueue wait;
+    bool done = false;
+    u32 got = 0;
+};
+Rng* s_rng = nullptr;
+
+void rng_interrupt(void* context)
+{
+    auto* r = static_cast<Rng*>(context);
+    if (r->t->acknowledge_interrupt()) {
+        void* token = nullptr;
+        u32 len = 0;
+        if (r->vq->pop_used(&token, &len)) {
+            r->got = len <= k_page_size ? len : 0;
+            r->done = true;
+            kernel::wake_all(r->wait);
+        }
+    }
+    kernel::end_of_interrupt();
+}
+
+} // namespace
+
+bool start_rng(Transport* t)
+{
+    if (s_rng)
+        return false; // one is enough
+    if (!negotiate(*t, 0, k_feature_version_1))
+        return false;
+    u16 size = t->queue_max_size(0) < 8 ? t->queue_max_size(0) : 8;
+    while (size > 1 && !Virtqueue::valid_size(size))
+        size = static_cast<u16>(size >> 1);
+    if (!size)
+        return false;
+    u64 ring = 0, buffer = 0;
+    if (!kernel::alloc_pages(Virtqueue::memory_size(size), &ring) || !kernel::alloc_pages(k_page_size, &buffer))
+        return false;
+    std::memset(reinterpret_cast<void*>(ring), 0, align_up(Virtqueue::memory_size(size), k_page_size));
+    auto* slots = static_cast<Virtqueue::Slot*>(kernel::kzalloc(sizeof(Virtqueue::Slot) * size));
+    auto* r = kernel::make<Rng>();
+    if (!slots || !r)
+        return false;
+    r->t = t;
+    r->vq = kernel::make<Virtqueue>(size, reinterpret_cast<void*>(ring), ring, slots);
+    r->buffer = reinterpret_cast<u8*>(buffer);
+    // Interrupts first: on PCI a queue's MSI-X vector can only be set once MSI-X is enabled.
+    if (!r->vq || !t->setup_interrupts(rng_interrupt, r) ||
+        !t->setup_queue(0, size, r->vq->desc_phys(), r->vq->avail_phys(), r->vq->used_phys())) {
+        t->set_status(k_status_failed);
+        return false;
+    }
+    t->set_status(k_status_acknowledge | k_status_driver | k_status_features_ok | k_status_driver_ok);
+    s_rng = r;
+    kernel::log("virtio-rng on %s", t->name());
+    return true;
+}
+
+} // namespace atl::virtio
+
+namespace atl::drivers {
+
+std::size_t hardware_random(void* buf, std::size_t len)
+{
+    using virtio::s_rng;
+    if (!s_rng || len == 0)
+        return 0;
+    if (len > k_page_size)
+        len = k_page_size;
+    kernel::IrqState s = kernel::irq_save();
+    s_rng->done = false;
+    virtio::Virtqueue::Buffer b { reinterpret_cast<u64>(s_rng->buffer), static_cast<u32>(len) };
+    std::size_t got = 0;
+    if (s_rng->vq->add(&b, 0, 1, s_rng)) {
+        s_rng->vq->publish();
+        s_rng->t->notify(0);
+        // Bounded wait: a device that never answers costs 100 ms once, not a hang.
+        u64 deadline = kernel::monotonic_ns() + 100000000;
+        while (!s_rng->done && kernel::block(&s_rng->wait, deadline, false) != kernel::WakeReason::TimedOut) { }
+        if (s_rng->done) {
+            got = s_rng->got < len ? s_rng->got : len;
+            std::memcpy(buf, s_rng->buffer, got);
+        }
+    }
+    kernel::irq_restore(s);
+    return got;
+}
+
+} // namespace atl::drivers

@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// The network stack (lwIP) on Atoll's network devices.
+
+#include <kernel/types.h>
+
+namespace atl::net {
+
+struct Config {
+    const char* ip = nullptr;      // "A.B.C.D/PREFIX" or "dhcp" (default)
+    const char* gateway = nullptr; // "A.B.C.D"
+    const char* dns = nullptr;     // "A.B.C.D"
+    u32 dhcp_timeout_ms = 5000;
+    bool start_without_devices = false; // without a card the stack starts at the first socket
+};
+
+struct NetInfo {
+    bool stack_running = false;
+    bool configured = false;
+    bool dhcp = false;
+    u32 address = 0, netmask = 0, gateway = 0; // network byte order
+    char dns[16] = "";
+};
+
+// Starts lwIP's thread, brings up one interface per network device and configures the first.
+// Runs on a scheduler thread (it waits for DHCP). Returns nullptr or an error.
+[[nodiscard]] const char* net_init(const Config& config, NetInfo* info);
+const NetInfo& net_info();
+// Starts the stack (loopback only) if no card started it: the first socket() calls it.
+[[nodiscard]] bool ensure_started();
+u64 net_tx_dropped();
+
+} // namespace atl::net
