@@ -31,6 +31,7 @@ run_pkgs=(
 test_pkgs=(
     g++ "builds the host unit tests and the test harness"
     libgtest-dev "host unit tests (GoogleTest)"
+    curl "the HTTP tests' client"
 )
 
 missing=()
