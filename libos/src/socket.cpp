@@ -150,10 +150,14 @@ public:
         if (rx_netbuf)
             netbuf_delete(rx_netbuf);
         if (conn) {
+            // The state goes after the netconn: lwIP still reports events while it closes,
+            // and a state made by those for a freed netconn would be picked up by the next
+            // netconn allocated at the same address (an accepted connection born in error).
+            // netconn_delete frees the netconn in this thread, right before it returns.
+            netconn_delete(conn);
             kernel::IrqState s = kernel::irq_save();
             drop_state(conn);
             kernel::irq_restore(s);
-            netconn_delete(conn);
         }
     }
 

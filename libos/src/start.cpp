@@ -231,6 +231,7 @@ void print_bootstats(int code)
     auto us = [hz](u64 ticks) { return static_cast<unsigned long long>(ticks * 1000000 / hz); };
     u64 boot = kernel::tsc_at_boot();
     u64 main_at = s_tsc_at_main ? s_tsc_at_main : now;
+    net::log_net_stats();
     kernel::log("bootstats: kernel entry to main() %llu us, main() to exit %llu us, exit code %d, "
                 "memory %llu KiB total, %llu KiB free, tsc %llu MHz",
         us(main_at - boot), us(now - main_at), code,

@@ -40,6 +40,8 @@ struct Interface {
 Interface* s_interfaces[8];
 std::size_t s_interface_count = 0;
 u64 s_tx_dropped = 0;
+u64 s_rx_no_pbuf = 0;
+u64 s_rx_input_failed = 0;
 NetInfo s_info;
 
 err_t link_output(struct netif* nif, struct pbuf* p)
@@ -76,10 +78,14 @@ void receive(void* context, const u8* frame, std::size_t len)
     if (len > 0xffff)
         return;
     struct pbuf* p = pbuf_alloc(PBUF_RAW, static_cast<u16_t>(len), PBUF_POOL);
-    if (!p)
-        return; // out of pbufs: the peer retransmits
-    if (pbuf_take(p, frame, static_cast<u16_t>(len)) != ERR_OK || itf->nif.input(p, &itf->nif) != ERR_OK)
+    if (!p) {
+        ++s_rx_no_pbuf; // out of pbufs: the peer retransmits
+        return;
+    }
+    if (pbuf_take(p, frame, static_cast<u16_t>(len)) != ERR_OK || itf->nif.input(p, &itf->nif) != ERR_OK) {
+        ++s_rx_input_failed;
         pbuf_free(p);
+    }
 }
 
 err_t interface_init(struct netif* nif)
@@ -226,6 +232,19 @@ const char* net_init(const Config& config, NetInfo* info)
 
 const NetInfo& net_info() { return s_info; }
 u64 net_tx_dropped() { return s_tx_dropped; }
+
+void log_net_stats()
+{
+    for (std::size_t i = 0; i < s_interface_count; ++i) {
+        const drivers::NetStats& st = s_interfaces[i]->dev->stats();
+        kernel::log("%s: rx %llu packets %llu bytes %llu dropped, tx %llu packets %llu bytes %llu ring-full, "
+                    "%llu interrupts, %llu bad device entries; stack: %llu no pbuf, %llu input failed, %llu tx dropped",
+            s_interfaces[i]->dev->name(), (unsigned long long)st.rx_packets, (unsigned long long)st.rx_bytes,
+            (unsigned long long)st.rx_dropped, (unsigned long long)st.tx_packets, (unsigned long long)st.tx_bytes,
+            (unsigned long long)st.tx_full, (unsigned long long)st.interrupts, (unsigned long long)st.bad_device_entries,
+            (unsigned long long)s_rx_no_pbuf, (unsigned long long)s_rx_input_failed, (unsigned long long)s_tx_dropped);
+    }
+}
 
 } // namespace atl::net
 

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 static int fail(const char* what)
@@ -57,8 +58,10 @@ static int udp_echo(int port)
     }
 }
 
-static int tcp_echo(int port)
+static int tcp_echo(int port, int seconds)
 {
+    time_t end = seconds ? time(NULL) + seconds : 0;
+    int accepted = 0;
     int s = listen_on(SOCK_STREAM, port);
     if (s < 0)
         return fail("tcp listen");
@@ -69,7 +72,11 @@ static int tcp_echo(int port)
     fflush(stdout);
     for (;;) {
         struct epoll_event got[64];
-        int n = epoll_wait(ep, got, 64, -1);
+        if (end && time(NULL) >= end) {
+            printf("netcheck: accepted %d connections\n", accepted);
+            return 0;
+        }
+        int n = epoll_wait(ep, got, 64, 500);
         if (n < 0 && errno != EINTR)
             return fail("epoll_wait");
         for (int i = 0; i < n; i++) {
@@ -78,6 +85,7 @@ static int tcp_echo(int port)
                 int c = accept4(s, NULL, NULL, SOCK_NONBLOCK);
                 if (c < 0)
                     continue;
+                accepted++;
                 struct epoll_event cev = { .events = EPOLLIN, .data.fd = c };
                 epoll_ctl(ep, EPOLL_CTL_ADD, c, &cev);
                 continue;
@@ -168,7 +176,7 @@ int main(int argc, char** argv)
     if (argc >= 3 && strcmp(argv[1], "udp-echo") == 0)
         return udp_echo(atoi(argv[2]));
     if (argc >= 3 && strcmp(argv[1], "tcp-echo") == 0)
-        return tcp_echo(atoi(argv[2]));
+        return tcp_echo(atoi(argv[2]), argc >= 4 ? atoi(argv[3]) : 0);
     if (argc >= 5 && strcmp(argv[1], "client") == 0)
         return client(argv[2], atoi(argv[3]), argv[4]);
     if (argc >= 2 && strcmp(argv[1], "loopback") == 0)

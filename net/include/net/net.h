@@ -30,5 +30,6 @@ const NetInfo& net_info();
 // Starts the stack (loopback only) if no card started it: the first socket() calls it.
 [[nodiscard]] bool ensure_started();
 u64 net_tx_dropped();
+void log_net_stats(); // one kernel log line per interface with its counters
 
 } // namespace atl::net
