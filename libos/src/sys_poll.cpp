@@ -66,6 +66,22 @@ kernel::WakeReason wait_on(Watch* watches, std::size_t n, u64 deadline)
 // "do not wait" (the caller checks timeout == 0 first).
 u64 deadline_after_ms(long ms) { return ms < 0 ? 0 : kernel::monotonic_ns() + static_cast<u64>(ms) * 1000000u; }
 
+// A relative timespec timeout (ppoll, pselect6) as a deadline; NULL waits forever.
+long timeout_from(long ts, u64* deadline, bool* no_wait)
+{
+    if (!ts)
+        return 0;
+    if (!user_in(ts, sizeof(struct timespec)))
+        return -EFAULT;
+    auto* t = reinterpret_cast<const struct timespec*>(ts);
+    if (t->tv_sec < 0 || t->tv_nsec < 0 || t->tv_nsec >= static_cast<long>(k_ns))
+        return -EINVAL;
+    u64 ns = static_cast<u64>(t->tv_sec) * k_ns + static_cast<u64>(t->tv_nsec);
+    *no_wait = ns == 0;
+    *deadline = kernel::monotonic_ns() + ns;
+    return 0;
+}
+
 // Applies a temporary signal mask for ppoll/pselect/epoll_pwait.
 struct MaskScope {
     bool active = false;
@@ -157,16 +173,8 @@ long sys_ppoll(long fds, long nfds, long ts, long mask, long masksize)
         return -EFAULT;
     u64 deadline = 0;
     bool no_wait = false;
-    if (ts) {
-        if (!user_in(ts, sizeof(struct timespec)))
-            return -EFAULT;
-        auto* t = reinterpret_cast<const struct timespec*>(ts);
-        if (t->tv_sec < 0 || t->tv_nsec < 0 || t->tv_nsec >= static_cast<long>(k_ns))
-            return -EINVAL;
-        u64 ns = static_cast<u64>(t->tv_sec) * k_ns + static_cast<u64>(t->tv_nsec);
-        no_wait = ns == 0;
-        deadline = kernel::monotonic_ns() + ns;
-    }
+    if (long r = timeout_from(ts, &deadline, &no_wait))
+        return r;
     MaskScope scope(mask, masksize);
     if (scope.error)
         return scope.error;
@@ -266,16 +274,8 @@ long sys_pselect6(long nfds, long readfds, long writefds, long exceptfds, long t
 {
     u64 deadline = 0;
     bool no_wait = false;
-    if (ts) {
-        if (!user_in(ts, sizeof(struct timespec)))
-            return -EFAULT;
-        auto* t = reinterpret_cast<const struct timespec*>(ts);
-        if (t->tv_sec < 0 || t->tv_nsec < 0 || t->tv_nsec >= static_cast<long>(k_ns))
-            return -EINVAL;
-        u64 ns = static_cast<u64>(t->tv_sec) * k_ns + static_cast<u64>(t->tv_nsec);
-        no_wait = ns == 0;
-        deadline = kernel::monotonic_ns() + ns;
-    }
+    if (long r = timeout_from(ts, &deadline, &no_wait))
+        return r;
     long mask = 0, masksize = 0;
     if (sigdata) { // struct { const sigset_t* ss; size_t ss_len; }
         if (!user_in(sigdata, 2 * sizeof(long)))

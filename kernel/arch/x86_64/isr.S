@@ -4,6 +4,42 @@
 // (struct InterruptFrame in kernel/arch/x86_64/cpu.h mirrors this layout).
 
     .text
+// The general registers, in the order of struct InterruptFrame (kernel/include/kernel/arch.h).
+.macro PUSH_GPRS
+    push %rax
+    push %rbx
+    push %rcx
+    push %rdx
+    push %rsi
+    push %rdi
+    push %rbp
+    push %r8
+    push %r9
+    push %r10
+    push %r11
+    push %r12
+    push %r13
+    push %r14
+    push %r15
+.endm
+.macro POP_GPRS
+    pop %r15
+    pop %r14
+    pop %r13
+    pop %r12
+    pop %r11
+    pop %r10
+    pop %r9
+    pop %r8
+    pop %rbp
+    pop %rdi
+    pop %rsi
+    pop %rdx
+    pop %rcx
+    pop %rbx
+    pop %rax
+.endm
+
 .macro ISR_NOERR n
     .global isr_\n
 isr_\n:
@@ -53,38 +89,10 @@ ISR_NOERR 31
 
 isr_common:
     cld
-    push %rax
-    push %rbx
-    push %rcx
-    push %rdx
-    push %rsi
-    push %rdi
-    push %rbp
-    push %r8
-    push %r9
-    push %r10
-    push %r11
-    push %r12
-    push %r13
-    push %r14
-    push %r15
+    PUSH_GPRS
     mov %rsp, %rdi
     call atoll_exception        // 5 + 2 + 15 quadwords: %rsp stays 16-byte aligned
-    pop %r15
-    pop %r14
-    pop %r13
-    pop %r12
-    pop %r11
-    pop %r10
-    pop %r9
-    pop %r8
-    pop %rbp
-    pop %rdi
-    pop %rsi
-    pop %rdx
-    pop %rcx
-    pop %rbx
-    pop %rax
+    POP_GPRS
     add $16, %rsp
     iretq
 
@@ -146,21 +154,7 @@ IRQ 55
 
 irq_common:
     cld
-    push %rax
-    push %rbx
-    push %rcx
-    push %rdx
-    push %rsi
-    push %rdi
-    push %rbp
-    push %r8
-    push %r9
-    push %r10
-    push %r11
-    push %r12
-    push %r13
-    push %r14
-    push %r15
+    PUSH_GPRS
     mov 120(%rsp), %rdi         // the vector
     mov %rsp, %rbx              // callee-saved: the frame, to come back to
     sub $1088, %rsp             // XSAVE area (x87 + SSE + AVX = 832 bytes) + alignment
@@ -193,21 +187,7 @@ irq_common:
     jmp 4f
 3:  fxrstor64 (%rsp)
 4:  mov %rbx, %rsp
-    pop %r15
-    pop %r14
-    pop %r13
-    pop %r12
-    pop %r11
-    pop %r10
-    pop %r9
-    pop %r8
-    pop %rbp
-    pop %rdi
-    pop %rsi
-    pop %rdx
-    pop %rcx
-    pop %rbx
-    pop %rax
+    POP_GPRS
     add $8, %rsp
     iretq
 
