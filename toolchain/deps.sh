@@ -3,7 +3,7 @@
 # Installs the Debian packages Atoll needs, and the deb-src entries `apt-get source` needs.
 # As root it installs (saying what and why); otherwise it prints the exact command and fails.
 #
-# usage: deps.sh run|build|test
+# usage: deps.sh run|build|test|bench
 #   run: what booting an existing image needs; build: also the toolchain; test: also the tests
 set -euo pipefail
 
@@ -23,6 +23,9 @@ build_pkgs=(
     make "builds musl"
     qemu-system-x86 "runs the images"
     cpio "packs root file systems (add_unikernel ROOTFS, atoll run --rootfs)"
+)
+bench_pkgs=(
+    wrk "the HTTP benchmark's client"
 )
 run_pkgs=(
     qemu-system-x86 "runs the images"
@@ -50,6 +53,7 @@ case $want in
 run) check run_pkgs ;;
 build) check build_pkgs ;;
 test) check build_pkgs; check test_pkgs ;;
+bench) check build_pkgs; check test_pkgs; check bench_pkgs ;;
 *) echo "deps.sh: unknown set '$want'" >&2; exit 2 ;;
 esac
 

@@ -51,14 +51,14 @@ echo "host process: ${host_rps[*]} -> median $h requests/s"
 if [ "$(id -u)" = 0 ] && [ -c /dev/net/tun ]; then
     tap=atlb$$
     ip tuntap add "$tap" mode tap && ip addr add 192.168.211.1/24 dev "$tap" && ip link set "$tap" up
-    "$root/atoll" run --mem 256M --net "tap:$tap" --param atoll.ip=192.168.211.2/24 "$image" -- --no-access-log >/dev/null 2>&1 &
+    setsid "$root/atoll" run --mem 256M --net "tap:$tap" --param atoll.ip=192.168.211.2/24 "$image" -- --no-access-log >/dev/null 2>&1 &
     guest=$!
     until curl -s -o /dev/null --max-time 1 http://192.168.211.2/healthz; do sleep 0.05; done
     atoll_rps=()
     for ((i = 0; i < runs; i++)); do
         atoll_rps+=("$(wrk "${flags[@]}" http://192.168.211.2/index.html | awk '/Requests\/sec/ { print $2 }')")
     done
-    kill $guest
+    kill -- -$guest # atoll run and its QEMU (a process group of their own)
     wait $guest 2>/dev/null
     ip link del "$tap"
     a=$(printf '%s\n' "${atoll_rps[@]}" | median)

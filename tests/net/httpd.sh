@@ -16,7 +16,8 @@ tmp=$(mktemp -d -t atoll-httpd.XXXXXX)
 guest=""
 tap=""
 cleanup() {
-    [ -z "$guest" ] || { kill "$guest" 2>/dev/null; wait "$guest" 2>/dev/null; }
+    # The guest runs in a process group of its own (setsid): `atoll run` and its QEMU go together.
+    [ -z "$guest" ] || { kill -- "-$guest" 2>/dev/null; wait "$guest" 2>/dev/null; }
     [ -z "$tap" ] || ip link del "$tap" 2>/dev/null
     echo "---- guest log (tail)"
     tail -n 20 "$tmp/guest.log" 2>/dev/null
@@ -45,14 +46,14 @@ if [ "$mode" = tap ]; then
         exit 77
     fi
     guest_ip=192.168.$subnet.2
-    "$atoll" run --machine "$machine" --mem 256M --rootfs "$tmp/rootfs" --net "tap:$tap" --param "atoll.ip=$guest_ip/24" \
+    setsid "$atoll" run --machine "$machine" --mem 256M --rootfs "$tmp/rootfs" --net "tap:$tap" --param "atoll.ip=$guest_ip/24" \
         "$image" -- --no-access-log >"$tmp/guest.log" 2>&1 &
     guest=$!
     host=$guest_ip
     port=80
 else
     port=$(free_port)
-    "$atoll" run --machine "$machine" --mem 256M --rootfs "$tmp/rootfs" --port "$port:80" "$image" -- --no-access-log \
+    setsid "$atoll" run --machine "$machine" --mem 256M --rootfs "$tmp/rootfs" --port "$port:80" "$image" -- --no-access-log \
         >"$tmp/guest.log" 2>&1 &
     guest=$!
     host=127.0.0.1
