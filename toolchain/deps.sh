@@ -26,6 +26,7 @@ build_pkgs=(
 )
 bench_pkgs=(
     wrk "the HTTP benchmark's client"
+    gnuplot-nox "the benchmark charts (PNG)"
 )
 run_pkgs=(
     qemu-system-x86 "runs the images"

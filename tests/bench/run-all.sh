@@ -90,6 +90,34 @@ fi
     (IFS=,; printf '%s' "${json[*]}")
     printf ']}\n'
 } >"$out/bench.json"
+# Charts: boot times against the floor, HTTP throughput against the host process.
+charts=""
+if command -v gnuplot >/dev/null; then
+    {
+        echo "empty-guest_floor $fmed"
+        grep -E '^\| boot (chello|hello), launch' "$out/bench.md" | awk -F'|' '{ split($2, n, " "); sub(",", "", n[2]); print n[2] " " $3 + 0 }'
+        grep -E '^\| httpd boot to first' "$out/bench.md" | awk -F'|' '{ print "httpd_first_response " $3 + 0 }'
+    } >"$out/boot.dat"
+    grep -E '^\| HTTP wrk' "$out/bench.md" | awk -F'|' '{ split($4, b, ":"); print "host_process " b[2] + 0; print "Atoll " $3 + 0 }' >"$out/http.dat"
+    for chart in boot:"Launch to exit / first response (ms, median)" http:"HTTP requests/s (wrk -t2 -c64, median)"; do
+        name=${chart%%:*} title=${chart#*:}
+        [ -s "$out/$name.dat" ] || continue
+        gnuplot <<GP
+set terminal png size 800,420
+set output "$out/$name.png"
+set title "$title (QEMU $qemu_version, $accel)"
+set style data histogram
+set style fill solid 0.8
+set boxwidth 0.6
+set yrange [0:*]
+set xtics noenhanced
+unset key
+plot "$out/$name.dat" using 2:xtic(1) lc rgb "#3b7dd8"
+GP
+        charts+=" $out/$name.png"
+    done
+fi
+
 cat "$out/bench.md"
 echo
-echo "bench: wrote $out/bench.md and $out/bench.json"
+echo "bench: wrote $out/bench.md, $out/bench.json${charts:+ and}$charts"
