@@ -928,15 +928,11 @@ long sys_sendmsg(long fd, long msgp, long flags)
     if (msg->msg_iovlen < 0 || msg->msg_iovlen > IOV_MAX)
         return -EMSGSIZE;
     std::size_t iovlen = static_cast<std::size_t>(msg->msg_iovlen);
-    if (!user_in(msg->msg_iov, iovlen * sizeof(struct iovec)))
-        return -EFAULT;
+    long checked = check_iov(reinterpret_cast<long>(msg->msg_iov), msg->msg_iovlen, false);
+    if (checked < 0)
+        return checked;
     // Gather into one buffer: a datagram must go out whole, a stream write is simpler so.
-    std::size_t total = 0;
-    for (std::size_t i = 0; i < iovlen; ++i) {
-        if (!user_in(msg->msg_iov[i].iov_base, msg->msg_iov[i].iov_len))
-            return -EFAULT;
-        total += msg->msg_iov[i].iov_len;
-    }
+    auto total = static_cast<std::size_t>(checked);
     if (total > (1u << 20))
         total = 1u << 20; // a stream sends the rest on the next call; datagrams cannot be this big
     char* buf = static_cast<char*>(kernel::kmalloc(total ? total : 1));
@@ -962,14 +958,10 @@ long sys_recvmsg(long fd, long msgp, long flags)
     if (msg->msg_iovlen < 0 || msg->msg_iovlen > IOV_MAX)
         return -EMSGSIZE;
     std::size_t iovlen = static_cast<std::size_t>(msg->msg_iovlen);
-    if (!user_in(msg->msg_iov, iovlen * sizeof(struct iovec)))
-        return -EFAULT;
-    std::size_t total = 0;
-    for (std::size_t i = 0; i < iovlen; ++i) {
-        if (!user_ok(msg->msg_iov[i].iov_base, msg->msg_iov[i].iov_len))
-            return -EFAULT;
-        total += msg->msg_iov[i].iov_len;
-    }
+    long checked = check_iov(reinterpret_cast<long>(msg->msg_iov), msg->msg_iovlen, true);
+    if (checked < 0)
+        return checked;
+    auto total = static_cast<std::size_t>(checked);
     if (total > (1u << 20))
         total = 1u << 20;
     char* buf = static_cast<char*>(kernel::kmalloc(total ? total : 1));

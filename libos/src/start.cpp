@@ -232,6 +232,10 @@ void print_bootstats(int code)
     u64 boot = kernel::tsc_at_boot();
     u64 main_at = s_tsc_at_main ? s_tsc_at_main : now;
     net::log_net_stats();
+    const kernel::InterruptStats& irq = kernel::interrupt_stats();
+    kernel::log("bootstats: interrupts: timer %llu, devices %llu, spurious %llu",
+        static_cast<unsigned long long>(irq.timer), static_cast<unsigned long long>(irq.device),
+        static_cast<unsigned long long>(irq.spurious));
     kernel::log("bootstats: kernel entry to main() %llu us, main() to exit %llu us, exit code %d, "
                 "memory %llu KiB total, %llu KiB free, tsc %llu MHz",
         us(main_at - boot), us(now - main_at), code,

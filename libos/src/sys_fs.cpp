@@ -43,6 +43,26 @@ long user_string(long p, char* out, std::size_t cap)
     return -ENAMETOOLONG;
 }
 
+// Validates an iovec array the way Linux does: EINVAL for a bad count or a total that
+// overflows ssize_t, EFAULT for any unusable piece.
+long check_iov(long iov, long iovcnt, bool into)
+{
+    if (iovcnt < 0 || iovcnt > IOV_MAX)
+        return -EINVAL;
+    if (!user_in(iov, static_cast<std::size_t>(iovcnt) * sizeof(struct iovec)))
+        return -EFAULT;
+    auto* v = reinterpret_cast<const struct iovec*>(iov);
+    std::size_t total = 0;
+    for (long i = 0; i < iovcnt; ++i) {
+        if (v[i].iov_len > static_cast<std::size_t>(SSIZE_MAX) - total)
+            return -EINVAL;
+        total += v[i].iov_len;
+        if (!(into ? user_ok(v[i].iov_base, v[i].iov_len) : user_in(v[i].iov_base, v[i].iov_len)))
+            return -EFAULT;
+    }
+    return static_cast<long>(total);
+}
+
 namespace {
 
 u32 s_umask = 022;
@@ -58,21 +78,8 @@ long stat_inode(Inode* i, long st)
 {
     if (!user_ok(st, sizeof(struct stat)))
         return -EFAULT;
-    struct stat s {};
-    s.st_dev = 1;
-    s.st_ino = i->ino;
-    s.st_mode = i->mode;
-    s.st_nlink = i->nlink;
-    s.st_uid = i->uid;
-    s.st_gid = i->gid;
-    s.st_size = static_cast<off_t>(i->generator ? 0 : i->size);
-    s.st_blksize = 4096;
-    s.st_blocks = static_cast<blkcnt_t>((i->size + 511) / 512);
-    s.st_atim = i->atime;
-    s.st_mtim = i->mtime;
-    s.st_ctim = i->ctime;
-    if (S_ISCHR(i->mode))
-        s.st_rdev = 1 << 8;
+    struct stat s;
+    fill_stat(i, &s);
     std::memcpy(reinterpret_cast<void*>(st), &s, sizeof(s));
     return 0;
 }
@@ -120,26 +127,6 @@ long do_write(File* f, const void* buf, std::size_t n)
     if (!f->writable())
         return -EBADF;
     return f->write(buf, n);
-}
-
-// Validates an iovec array the way Linux does: EINVAL for a bad count or a total that
-// overflows ssize_t, EFAULT for any unusable piece.
-long check_iov(long iov, long iovcnt, bool into)
-{
-    if (iovcnt < 0 || iovcnt > IOV_MAX)
-        return -EINVAL;
-    if (!user_in(iov, static_cast<std::size_t>(iovcnt) * sizeof(struct iovec)))
-        return -EFAULT;
-    auto* v = reinterpret_cast<const struct iovec*>(iov);
-    std::size_t total = 0;
-    for (long i = 0; i < iovcnt; ++i) {
-        if (v[i].iov_len > static_cast<std::size_t>(SSIZE_MAX) - total)
-            return -EINVAL;
-        total += v[i].iov_len;
-        if (!(into ? user_ok(v[i].iov_base, v[i].iov_len) : user_in(v[i].iov_base, v[i].iov_len)))
-            return -EFAULT;
-    }
-    return static_cast<long>(total);
 }
 
 template <typename Op>
@@ -392,12 +379,12 @@ long sys_statx(long dirfd, long path, long flags, long mask, long buf)
         File* f = fd_get(static_cast<int>(dirfd));
         if (!f)
             return -EBADF;
-        r = f->inode() ? stat_inode(f->inode(), reinterpret_cast<long>(&s)) : f->stat(&s);
+        r = f->stat(&s);
     } else {
         Inode* i = nullptr;
         r = inode_at(dirfd, path, flags & (AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH), &i);
         if (r == 0)
-            r = stat_inode(i, reinterpret_cast<long>(&s));
+            fill_stat(i, &s);
     }
     if (r < 0)
         return r;

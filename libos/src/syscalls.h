@@ -22,6 +22,8 @@ bool user_in(long p, std::size_t n);
 
 // fs (sys_fs.cpp, pipe.cpp)
 long user_string(long p, char* out, std::size_t cap); // copies a path in: its length or -errno
+// Validates an iovec array (into: the libOS writes the buffers); the total length or -errno.
+long check_iov(long iov, long iovcnt, bool into);
 long sys_openat(long dirfd, long path, long flags, long mode);
 long sys_open(long path, long flags, long mode);
 long sys_creat(long path, long mode);

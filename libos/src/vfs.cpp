@@ -47,22 +47,29 @@ long File::ioctl(unsigned long request, long arg)
     return -ENOTTY;
 }
 
+void fill_stat(const Inode* i, struct stat* st)
+{
+    *st = {};
+    st->st_dev = 1;
+    st->st_ino = i->ino;
+    st->st_mode = i->mode;
+    st->st_nlink = i->nlink;
+    st->st_uid = i->uid;
+    st->st_gid = i->gid;
+    st->st_size = static_cast<off_t>(i->generator ? 0 : i->size); // /proc files report 0, as on Linux
+    st->st_blksize = 4096;
+    st->st_blocks = static_cast<blkcnt_t>((i->size + 511) / 512);
+    st->st_atim = i->atime;
+    st->st_mtim = i->mtime;
+    st->st_ctim = i->ctime;
+    if (S_ISCHR(i->mode))
+        st->st_rdev = 1 << 8;
+}
+
 long File::stat(struct stat* st)
 {
     if (Inode* i = inode()) {
-        *st = {};
-        st->st_dev = 1;
-        st->st_ino = i->ino;
-        st->st_mode = i->mode;
-        st->st_nlink = i->nlink;
-        st->st_uid = i->uid;
-        st->st_gid = i->gid;
-        st->st_size = static_cast<off_t>(i->size);
-        st->st_blksize = 4096;
-        st->st_blocks = static_cast<blkcnt_t>((i->size + 511) / 512);
-        st->st_atim = i->atime;
-        st->st_mtim = i->mtime;
-        st->st_ctim = i->ctime;
+        fill_stat(i, st);
         return 0;
     }
     return -EINVAL;
@@ -146,7 +153,6 @@ void fd_set_cloexec(int fd, bool on)
     if (fd_get(fd))
         s_fds[fd].cloexec = on;
 }
-int fd_count() { return s_open_count; }
 
 long fd_dup_to(int oldfd, int newfd, bool cloexec)
 {
@@ -833,13 +839,6 @@ public:
         m_offset = static_cast<u64>(base + off);
         return static_cast<long>(m_offset);
     }
-    long stat(struct stat* st) override
-    {
-        long r = File::stat(st);
-        st->st_size = 0; // as on Linux: /proc files report size 0
-        return r;
-    }
-
 private:
     char* m_data = nullptr;
     std::size_t m_size = 0;

@@ -129,7 +129,6 @@ int fd_install(File* f, bool cloexec, int min_fd = 0); // takes the reference; -
 long fd_close(int fd);
 bool fd_cloexec(int fd);
 void fd_set_cloexec(int fd, bool on);
-int fd_count();
 long fd_dup_to(int oldfd, int newfd, bool cloexec); // dup2/dup3 semantics (same fd allowed)
 int fd_next_open(int from); // first open fd >= from, or -1
 
@@ -142,6 +141,7 @@ Inode* new_inode(u32 mode);
 void inode_get(Inode* i);
 void inode_put(Inode* i);
 void touch(Inode* i, bool modify);
+void fill_stat(const Inode* i, struct stat* st);
 
 // Resolution of a path relative to a directory (dirfd semantics done by the caller).
 struct Lookup {

@@ -42,7 +42,6 @@ std::size_t s_interface_count = 0;
 u64 s_tx_dropped = 0;
 u64 s_rx_no_pbuf = 0;
 u64 s_rx_input_failed = 0;
-NetInfo s_info;
 
 err_t link_output(struct netif* nif, struct pbuf* p)
 {
@@ -226,12 +225,9 @@ const char* net_init(const Config& config, NetInfo* info)
             info->dns[0] ? ", dns " : "", info->dns);
     else
         kernel::log("%s: no address: DHCP got no answer in %u ms", first->dev->name(), config.dhcp_timeout_ms);
-    s_info = *info;
     return nullptr;
 }
 
-const NetInfo& net_info() { return s_info; }
-u64 net_tx_dropped() { return s_tx_dropped; }
 
 void log_net_stats()
 {

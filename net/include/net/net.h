@@ -26,10 +26,8 @@ struct NetInfo {
 // Starts lwIP's thread, brings up one interface per network device and configures the first.
 // Runs on a scheduler thread (it waits for DHCP). Returns nullptr or an error.
 [[nodiscard]] const char* net_init(const Config& config, NetInfo* info);
-const NetInfo& net_info();
 // Starts the stack (loopback only) if no card started it: the first socket() calls it.
 [[nodiscard]] bool ensure_started();
-u64 net_tx_dropped();
 void log_net_stats(); // one kernel log line per interface with its counters
 
 } // namespace atl::net
