@@ -95,6 +95,8 @@ function(add_unikernel name)
         target_link_libraries(${t} PRIVATE ${U_LIBRARIES} atoll_libos atoll_net atoll_lwip atoll_drivers atoll_kernel ${sysroot_libs})
         target_link_options(${t} PRIVATE ${link_options})
     endforeach()
+    # The final link's map: what each library contributes (tests/bench/size-breakdown.sh).
+    target_link_options(${name}.dbg PRIVATE "-Wl,-Map=${CMAKE_CURRENT_BINARY_DIR}/${name}.map")
 
     add_custom_command(
         OUTPUT "${CMAKE_CURRENT_BINARY_DIR}/${name}.symtab.S"

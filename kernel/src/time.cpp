@@ -6,12 +6,20 @@
 #include <kernel/panic.h>
 #include <kernel/time.h>
 
+extern "C" atl::u64 boot_tsc; // boot.S: the TSC at the first instruction
+
 namespace atl::kernel {
 
 namespace {
 
 u64 s_tsc_hz = 0;
+// ns = (ticks * s_ns_mult) >> s_ns_shift: one multiplication per clock read, not a 128-bit
+// division (which cost ~600 ns per clock_gettime() under TCG).
+u64 s_ns_mult = 0;
+unsigned s_ns_shift = 0;
 u64 s_tsc_at_boot = 0;
+BootMark s_marks[k_max_boot_marks];
+std::size_t s_mark_count = 0;
 bool s_realtime_known = false;
 i64 s_realtime_offset_ns = 0; // realtime = monotonic + offset
 // A wall-clock reading taken at boot, turned into the offset on first use: converting it
@@ -23,7 +31,16 @@ u64 s_realtime_pending_tsc = 0;
 void calibrate()
 {
     u64 hz = lapic_measure_tsc_hz();
-    s_tsc_hz = hz ? hz : 1000000000;
+    hz = hz ? hz : 1000000000;
+    // The largest shift (at most 32) whose multiplier stays below 2^63: the product with any
+    // 64-bit tick count then fits the 128-bit intermediate.
+    unsigned shift = 32;
+    unsigned __int128 mult = (static_cast<unsigned __int128>(1000000000u) << shift) / hz;
+    while (shift > 0 && mult >= (static_cast<unsigned __int128>(1) << 63))
+        mult = (static_cast<unsigned __int128>(1000000000u) << --shift) / hz;
+    s_ns_mult = static_cast<u64>(mult);
+    s_ns_shift = shift;
+    s_tsc_hz = hz;
 }
 
 u8 cmos(u8 reg)
@@ -55,8 +72,20 @@ bool read_cmos_time(u64* unix_ns)
 
 } // namespace
 
-void time_mark_boot() { s_tsc_at_boot = arch::read_tsc(); }
+void time_mark_boot() { s_tsc_at_boot = boot_tsc ? boot_tsc : arch::read_tsc(); }
 u64 tsc_at_boot() { return s_tsc_at_boot; }
+
+void boot_mark(const char* phase)
+{
+    if (s_mark_count < k_max_boot_marks)
+        s_marks[s_mark_count++] = BootMark { phase, arch::read_tsc() };
+}
+
+std::size_t boot_marks(const BootMark** marks)
+{
+    *marks = s_marks;
+    return s_mark_count;
+}
 
 u64 tsc_hz()
 {
@@ -67,9 +96,27 @@ u64 tsc_hz()
 
 u64 monotonic_ns()
 {
-    u64 hz = tsc_hz();
+    if (!s_tsc_hz)
+        calibrate();
     u64 t = arch::read_tsc() - s_tsc_at_boot;
-    return static_cast<u64>(static_cast<unsigned __int128>(t) * 1000000000u / hz);
+    return static_cast<u64>((static_cast<unsigned __int128>(t) * s_ns_mult) >> s_ns_shift);
+}
+
+bool monotonic_ns_ready(u64* ns)
+{
+    if (!s_tsc_hz)
+        return false;
+    u64 t = arch::read_tsc() - s_tsc_at_boot;
+    *ns = static_cast<u64>((static_cast<unsigned __int128>(t) * s_ns_mult) >> s_ns_shift);
+    return true;
+}
+
+bool realtime_ns_ready(u64* ns)
+{
+    if (s_realtime_pending || !s_realtime_known || !monotonic_ns_ready(ns))
+        return false;
+    *ns = static_cast<u64>(static_cast<i64>(*ns) + s_realtime_offset_ns);
+    return true;
 }
 
 void set_realtime_base(u64 unix_ns)

@@ -193,18 +193,27 @@ void start_devices_and_network()
     }
 }
 
+// main() as musl calls it, after the C library's start-up and the static constructors: the
+// instant atoll.bootstats calls "main()".
+int timed_main(int argc, char** argv, char** envp)
+{
+    s_tsc_at_main = arch::read_tsc();
+    return main(argc, argv, envp);
+}
+
 void run_main(void* arg)
 {
     auto* sb = static_cast<StartBlock*>(arg);
     kernel::sched_init(s_main_stack + k_page_size, s_main_stack + k_page_size + k_main_stack_size);
     proc_init(kernel::current());
+    kernel::boot_mark("main stack, scheduler");
     // As on Linux, the main thread is named after the program (15 characters at most);
     // threads inherit their creator's name.
     kernel::set_thread_name(kernel::current(), atoll_image_name);
     start_devices_and_network();
+    kernel::boot_mark("devices, network");
     kernel::irq_enable(); // from here on the application runs with interrupts on
-    s_tsc_at_main = arch::read_tsc();
-    __libc_start_main(main, sb->argc, sb->argv, nullptr, nullptr, nullptr);
+    __libc_start_main(timed_main, sb->argc, sb->argv, nullptr, nullptr, nullptr);
     kernel::panic("__libc_start_main returned");
 }
 
@@ -236,7 +245,15 @@ void print_bootstats(int code)
     kernel::log("bootstats: interrupts: timer %llu, devices %llu, spurious %llu",
         static_cast<unsigned long long>(irq.timer), static_cast<unsigned long long>(irq.device),
         static_cast<unsigned long long>(irq.spurious));
-    kernel::log("bootstats: kernel entry to main() %llu us, main() to exit %llu us, exit code %d, "
+    const kernel::BootMark* marks = nullptr;
+    std::size_t mark_count = kernel::boot_marks(&marks);
+    u64 prev = boot;
+    for (std::size_t i = 0; i < mark_count; ++i) {
+        kernel::log("bootstats: phase %-40s %6llu us", marks[i].phase, us(marks[i].tsc - prev));
+        prev = marks[i].tsc;
+    }
+    kernel::log("bootstats: phase %-40s %6llu us", "C library start, constructors", us(main_at - prev));
+    kernel::log("bootstats: first instruction to main() %llu us, main() to exit %llu us, exit code %d, "
                 "memory %llu KiB total, %llu KiB free, tsc %llu MHz",
         us(main_at - boot), us(now - main_at), code,
         static_cast<unsigned long long>(kernel::memory_total() >> 10),
@@ -257,6 +274,7 @@ extern "C" [[noreturn]] void atoll_main(atl::u64 start_info)
     arch::cpu_init();
     if (const char* err = kernel::read_pvh_start_info(start_info, s_boot))
         kernel::panic("boot: %s", err);
+    kernel::boot_mark("entry, long mode, console, boot info");
 
     // Phase 2: memory.
     Range reserved[kernel::BootInfo::k_max_modules];
@@ -269,6 +287,7 @@ extern "C" [[noreturn]] void atoll_main(atl::u64 start_info)
     if (kernel::memory_ignored())
         kernel::log("using the first 512 GiB of RAM; %llu MiB above it are not used",
             static_cast<unsigned long long>(kernel::memory_ignored() >> 20));
+    kernel::boot_mark("page allocator, page tables");
 
     // Phase 3: the command line: built-in first, the boot loader's on top of it.
     std::size_t n = std::strlen(atoll_builtin_cmdline);
@@ -280,6 +299,7 @@ extern "C" [[noreturn]] void atoll_main(atl::u64 start_info)
     if (const char* err = parse_command_line(s_boot.cmdline, s_cmdline))
         kernel::panic("command line: %s", err);
     check_params();
+    kernel::boot_mark("command line");
 
     // Phase 4: the file tree: /dev, /proc, /etc, the image's own root file system, then the
     // loader's initrd (atoll run --rootfs) on top of it.
@@ -297,10 +317,12 @@ extern "C" [[noreturn]] void atoll_main(atl::u64 start_info)
     if (const char* err = vfs_add_etc("atoll"))
         kernel::panic("vfs: %s", err);
     open_console_fds();
+    kernel::boot_mark("file tree (/dev, /proc, /etc, rootfs)");
 
     // Phase 5: interrupts and the timer.
     if (const char* err = kernel::interrupts_init())
         kernel::panic("interrupts: %s", err);
+    kernel::boot_mark("interrupts, APIC");
 
     // Phase 6: the application's thread, on a stack of its own with an inaccessible guard page below
     // it, so that an overflow faults instead of overwriting memory.

@@ -272,11 +272,41 @@ long dispatch(long n, long a1, long a2, long a3, long a4, long a5, long a6)
 // Every system call of the application arrives here as a function call. The libOS runs with
 // interrupts off (one CPU: that is its lock); signals for the thread are delivered on the way
 // back, with the application's interrupt state restored.
+namespace atl::libos {
+
+namespace {
+
+// Calls that only read state written in one store (or before the application started) run
+// without masking interrupts: under TCG the mask and unmask alone cost ~110 ns, against a
+// 5 ns goal for a whole call. True when handled; *r is the result.
+bool unlocked_call(long n, long a1, long a2, long* r)
+{
+    switch (n) {
+    case SYS_clock_gettime: return clock_gettime_unlocked(a1, a2, r);
+    case SYS_getpid: *r = k_pid; return true;
+    case SYS_gettid: *r = sys_gettid(); return true;
+    case SYS_getppid: *r = 0; return true;
+    default: return false;
+    }
+}
+
+} // namespace
+
+} // namespace atl::libos
+
 extern "C" long __atoll_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6)
 {
     using namespace atl;
+    long r = 0;
+    if (libos::unlocked_call(n, a1, a2, &r)) {
+        // Signals are still delivered on the way back (a thread spinning on the clock can be
+        // stopped by one); a signal raised while this check runs waits for the next call.
+        if (libos::has_deliverable_signal() || kernel::current()->interrupt_pending)
+            libos::deliver_pending_signals();
+        return r;
+    }
     kernel::IrqState irq = kernel::irq_save();
-    long r = libos::dispatch(n, a1, a2, a3, a4, a5, a6);
+    r = libos::dispatch(n, a1, a2, a3, a4, a5, a6);
     bool signals = libos::has_deliverable_signal() || kernel::current()->interrupt_pending;
     kernel::irq_restore(irq);
     if (signals)

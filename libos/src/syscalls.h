@@ -129,6 +129,9 @@ long sys_madvise(long addr, long len, long advice);
 long sys_brk(long addr);
 
 // time
+// clock_gettime without the libOS lock, for the clocks whose reading is free of side effects;
+// false: take the locked path.
+bool clock_gettime_unlocked(long clock, long ts, long* result);
 long sys_clock_gettime(long clock, long ts);
 long sys_clock_getres(long clock, long ts);
 long sys_clock_settime(long clock, long ts);

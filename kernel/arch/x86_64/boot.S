@@ -40,6 +40,9 @@
 pvh_entry32:
     cli
     cld
+    rdtsc                       // the first instruction's time, for atoll.bootstats
+    mov %eax, boot_tsc
+    mov %edx, boot_tsc + 4
     mov %ebx, boot_start_info
     mov $boot_stack_top, %esp
 
@@ -185,6 +188,9 @@ boot_gdt_ptr:
     .balign 8
     .global boot_start_info
 boot_start_info:
+    .quad 0
+    .global boot_tsc
+boot_tsc:
     .quad 0
 
     .section .bss.boot, "aw", @nobits

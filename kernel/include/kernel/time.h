@@ -3,16 +3,32 @@
 
 #include <kernel/types.h>
 
+#include <cstddef>
+
 namespace atl::kernel {
 
 // Monotonic time since boot, from the TSC. The TSC frequency is calibrated on first use
 // against the local APIC timer (which counts at QEMU's and KVM's 1 GHz APIC bus clock).
 // FIXME(issue 3): pvclock/kvmclock and CPUID 0x15/0x16 where offered.
-// Records the boot instant: the first thing atoll_main does.
+// Records the boot instant (the TSC read by the very first instruction, in boot.S): the
+// first thing atoll_main does.
 void time_mark_boot();
 u64 tsc_at_boot();
+
+// Boot phase marks for atoll.bootstats: the TSC when each phase ended.
+struct BootMark {
+    const char* phase;
+    u64 tsc;
+};
+constexpr std::size_t k_max_boot_marks = 16;
+void boot_mark(const char* phase); // beyond k_max_boot_marks: not recorded
+std::size_t boot_marks(const BootMark** marks);
 u64 monotonic_ns();
 u64 tsc_hz();
+// The same readings without side effects, safe with interrupts on: false while the first
+// use's work (calibration, turning a wall-clock base into an offset) is still to be done.
+bool monotonic_ns_ready(u64* ns);
+bool realtime_ns_ready(u64* ns);
 
 // Wall-clock time. Its base comes from the `atoll.realtime=SECONDS[.FRACTION]` parameter
 // (`atoll run` passes the host's time), else from the CMOS RTC where the machine has one.
