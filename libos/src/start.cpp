@@ -301,10 +301,16 @@ extern "C" [[noreturn]] void atoll_main(atl::u64 start_info)
     check_params();
     kernel::boot_mark("command line");
 
+    // The TSC's frequency, measured against the APIC timer (the clocks need it from here on:
+    // the file tree's timestamps are its first user).
+    (void)kernel::tsc_hz();
+    kernel::boot_mark("TSC calibration");
+
     // Phase 4: the file tree: /dev, /proc, /etc, the image's own root file system, then the
     // loader's initrd (atoll run --rootfs) on top of it.
     if (const char* err = vfs_init(atoll_image_name))
         kernel::panic("vfs: %s", err);
+    kernel::boot_mark("file tree: /, /dev, /proc");
     if (reinterpret_cast<uptr>(atoll_rootfs_end) > reinterpret_cast<uptr>(atoll_rootfs_start)) {
         if (const char* err = unpack_cpio(atoll_rootfs_start, static_cast<std::size_t>(atoll_rootfs_end - atoll_rootfs_start)))
             kernel::panic("the image's root file system: %s", err);
@@ -314,10 +320,11 @@ extern "C" [[noreturn]] void atoll_main(atl::u64 start_info)
                 static_cast<std::size_t>(s_boot.modules[i].size)))
             kernel::panic("%s", err);
     }
+    kernel::boot_mark("file tree: image and loader cpio");
     if (const char* err = vfs_add_etc("atoll"))
         kernel::panic("vfs: %s", err);
     open_console_fds();
-    kernel::boot_mark("file tree (/dev, /proc, /etc, rootfs)");
+    kernel::boot_mark("file tree: /etc, descriptors 0-2");
 
     // Phase 5: interrupts and the timer.
     if (const char* err = kernel::interrupts_init())

@@ -310,6 +310,17 @@ else
     log "HTTP throughput: skipped (needs wrk, root and /dev/net/tun for a tap device)"
 fi
 
+# ------------------------------------------------------------------ profiles
+# Where the time and bytes go, for the goals Atoll misses: the boot phases of hello (in-guest
+# TSC marks, atoll.bootstats), the steps of a system call (tests/images/costbench) and what
+# each library adds to the image (its link map).
+log "profiles: boot phases, system call steps, image composition"
+phases=$("$atoll" run --mem 16M --bootstats "$guest/apps/hello/hello.img" 2>&1 >/dev/null | sed -n 's/.*bootstats: phase \(.*[^ ]\)  *\([0-9][0-9]*\) us$/| \1 | \2 |/p')
+costs=$("$atoll" run --timeout 120 "$guest/tests/images/costbench.img" -- $calls 2>/dev/null | sed -n 's/^cost: \(.*[^ ]\)  *\([0-9.][0-9.]*\) ns$/| \1 | \2 |/p')
+sizes=$("$root/tests/bench/size-breakdown.sh" "$guest/apps/hello/hello.map" 12 2>&1)
+echo "$phases" >>"$raw"
+echo "$costs" >>"$raw"
+
 # ------------------------------------------------------------------ report
 {
     echo "Atoll benchmarks: QEMU $qemu_version, accelerator $accel, $runs runs each (median, min-max);"
@@ -317,6 +328,22 @@ fi
     echo "Ratios are Atoll's median over the other's median. Every sample: raw.txt."
     echo
     printf '%s\n' "${md[@]}"
+    echo
+    echo "### hello's boot phases (one boot, -m 16M, in-guest TSC: atoll.bootstats)"
+    echo
+    echo "| phase | us |"
+    echo "|---|---|"
+    echo "$phases"
+    echo
+    echo "### Steps of a system call in Atoll (tests/images/costbench, $calls iterations each, in-guest TSC)"
+    echo
+    echo "| step | ns per operation |"
+    echo "|---|---|"
+    echo "$costs"
+    echo
+    echo "### What hello.img is made of (its link map; stored sections only)"
+    echo
+    echo "$sizes"
 } >"$out/bench.md"
 {
     printf '{"qemu":"%s","accelerator":"%s","runs":%d,"linux_microvm":"%s","results":[' "$qemu_version" "$accel" "$runs" "$linux_pkg"
