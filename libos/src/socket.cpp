@@ -5,6 +5,7 @@
 // are interruptible (EINTR), honour SO_RCVTIMEO/SO_SNDTIMEO, and poll/select/epoll see the
 // same readiness through the file's hooks.
 
+#include "socket_layer.h"
 #include "syscalls.h"
 #include "vfs.h"
 
@@ -25,6 +26,7 @@
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/un.h>
 
@@ -1344,3 +1346,75 @@ long sys_getsockname(long fd, long addr, long lenp) { return name_of(fd, addr, l
 long sys_getpeername(long fd, long addr, long lenp) { return name_of(fd, addr, lenp, false); }
 
 } // namespace atl::libos
+
+// ------------------------------------------------------------------ the layer's entry points
+// (socket_layer.h: what the rest of the libOS reaches through weak references)
+
+extern "C" long atoll_socket_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6)
+{
+    using namespace atl::libos;
+    switch (n) {
+    case SYS_socket: return sys_socket(a1, a2, a3);
+    case SYS_socketpair: return sys_socketpair(a1, a2, a3, a4);
+    case SYS_bind: return sys_bind(a1, a2, a3);
+    case SYS_listen: return sys_listen(a1, a2);
+    case SYS_accept: return sys_accept(a1, a2, a3);
+    case SYS_accept4: return sys_accept4(a1, a2, a3, a4);
+    case SYS_connect: return sys_connect(a1, a2, a3);
+    case SYS_sendto: return sys_sendto(a1, a2, a3, a4, a5, a6);
+    case SYS_recvfrom: return sys_recvfrom(a1, a2, a3, a4, a5, a6);
+    case SYS_sendmsg: return sys_sendmsg(a1, a2, a3);
+    case SYS_recvmsg: return sys_recvmsg(a1, a2, a3);
+    case SYS_shutdown: return sys_shutdown(a1, a2);
+    case SYS_setsockopt: return sys_setsockopt(a1, a2, a3, a4, a5);
+    case SYS_getsockopt: return sys_getsockopt(a1, a2, a3, a4, a5);
+    case SYS_getsockname: return sys_getsockname(a1, a2, a3);
+    case SYS_getpeername: return sys_getpeername(a1, a2, a3);
+    default: return -ENOSYS;
+    }
+}
+
+extern "C" const char* atoll_network_start(const atl::net::Config& config)
+{
+    using namespace atl::libos;
+    atl::net::NetInfo info;
+    if (const char* err = atl::net::net_init(config, &info))
+        return err;
+    if (info.dns[0]) {
+        char line[64];
+        std::snprintf(line, sizeof(line), "nameserver %s\n", info.dns);
+        Lookup lk;
+        if (resolve(root(), "/etc/resolv.conf", 0, &lk) == 0 && lk.inode && lk.inode->is_reg()) {
+            (void)file_data_truncate(lk.inode, 0);
+            (void)file_data_write(lk.inode, line, std::strlen(line), 0);
+        }
+    }
+    return nullptr;
+}
+
+extern "C" void atoll_network_stats() { atl::net::log_net_stats(); }
+
+// musl's socket() and socketpair(), replaced: a program calling either links this file (and
+// lwIP) in; one that never does leaves both out of its image.
+namespace {
+
+int syscall_result(long r)
+{
+    if (r < 0) {
+        errno = static_cast<int>(-r);
+        return -1;
+    }
+    return static_cast<int>(r);
+}
+
+} // namespace
+
+extern "C" int socket(int domain, int type, int protocol)
+{
+    return syscall_result(__atoll_syscall(SYS_socket, domain, type, protocol, 0, 0, 0));
+}
+
+extern "C" int socketpair(int domain, int type, int protocol, int sv[2])
+{
+    return syscall_result(__atoll_syscall(SYS_socketpair, domain, type, protocol, reinterpret_cast<long>(sv), 0, 0));
+}

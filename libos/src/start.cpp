@@ -2,6 +2,7 @@
 // atoll_main: the boot phases in order, then the application's main() through musl's
 // __libc_start_main with a Linux-shaped argv/envp/auxv.
 
+#include "socket_layer.h"
 #include "syscalls.h"
 #include "thread_state.h"
 #include "vfs.h"
@@ -179,18 +180,13 @@ void start_devices_and_network()
     config.ip = s_cmdline.param("atoll.ip");
     config.gateway = s_cmdline.param("atoll.gw");
     config.dns = s_cmdline.param("atoll.dns");
-    net::NetInfo info;
-    if (const char* err = net::net_init(config, &info))
-        kernel::panic("network: %s", err);
-    if (info.dns[0]) {
-        char line[64];
-        std::snprintf(line, sizeof(line), "nameserver %s\n", info.dns);
-        Lookup lk;
-        if (resolve(root(), "/etc/resolv.conf", 0, &lk) == 0 && lk.inode && lk.inode->is_reg()) {
-            (void)file_data_truncate(lk.inode, 0);
-            (void)file_data_write(lk.inode, line, std::strlen(line), 0);
-        }
+    if (!atoll_network_start) {
+        if (config.ip || config.gateway || config.dns)
+            kernel::log("atoll.ip/gw/dns ignored: the program makes no sockets, so the image has no network");
+        return;
     }
+    if (const char* err = atoll_network_start(config))
+        kernel::panic("network: %s", err);
 }
 
 // main() as musl calls it, after the C library's start-up and the static constructors: the
@@ -240,7 +236,8 @@ void print_bootstats(int code)
     auto us = [hz](u64 ticks) { return static_cast<unsigned long long>(ticks * 1000000 / hz); };
     u64 boot = kernel::tsc_at_boot();
     u64 main_at = s_tsc_at_main ? s_tsc_at_main : now;
-    net::log_net_stats();
+    if (atoll_network_stats)
+        atoll_network_stats();
     const kernel::InterruptStats& irq = kernel::interrupt_stats();
     kernel::log("bootstats: interrupts: timer %llu, devices %llu, spurious %llu",
         static_cast<unsigned long long>(irq.timer), static_cast<unsigned long long>(irq.device),

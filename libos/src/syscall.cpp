@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 // The one place that maps x86_64 Linux system call numbers to handlers.
 
+#include "socket_layer.h"
 #include "syscalls.h"
 #include "thread_state.h"
+#include "vfs.h"
 
 #include <kernel/interrupts.h>
 
@@ -58,6 +60,22 @@ bool first_time(long n)
     if (s_logged_other_count < sizeof(s_logged_other) / sizeof(s_logged_other[0]))
         s_logged_other[s_logged_other_count++] = n;
     return true;
+}
+
+// Socket calls go to the socket layer when the image has one (socket_layer.h). Without it no
+// descriptor can be a socket: calls on a descriptor say so, socket() and socketpair() are
+// ENOSYS (the program reached them without musl's functions, e.g. through syscall()).
+long socket_call(long n, long a1, long a2, long a3, long a4, long a5, long a6)
+{
+    if (atoll_socket_syscall)
+        return atoll_socket_syscall(n, a1, a2, a3, a4, a5, a6);
+    if (n == SYS_socket || n == SYS_socketpair) {
+        if (first_time(n))
+            kernel::log("system call %s: this image has no socket layer (it is linked in when the program "
+                        "calls socket() or socketpair()): returning ENOSYS", syscall_name(n));
+        return -ENOSYS;
+    }
+    return fd_get(static_cast<int>(a1)) ? -ENOTSOCK : -EBADF;
 }
 
 long unimplemented(long n)
@@ -145,22 +163,23 @@ long dispatch(long n, long a1, long a2, long a3, long a4, long a5, long a6)
     case SYS_pipe: return sys_pipe(a1);
     case SYS_pipe2: return sys_pipe2(a1, a2);
 
-    case SYS_socket: return sys_socket(a1, a2, a3);
-    case SYS_socketpair: return sys_socketpair(a1, a2, a3, a4);
-    case SYS_bind: return sys_bind(a1, a2, a3);
-    case SYS_listen: return sys_listen(a1, a2);
-    case SYS_accept: return sys_accept(a1, a2, a3);
-    case SYS_accept4: return sys_accept4(a1, a2, a3, a4);
-    case SYS_connect: return sys_connect(a1, a2, a3);
-    case SYS_sendto: return sys_sendto(a1, a2, a3, a4, a5, a6);
-    case SYS_recvfrom: return sys_recvfrom(a1, a2, a3, a4, a5, a6);
-    case SYS_sendmsg: return sys_sendmsg(a1, a2, a3);
-    case SYS_recvmsg: return sys_recvmsg(a1, a2, a3);
-    case SYS_shutdown: return sys_shutdown(a1, a2);
-    case SYS_setsockopt: return sys_setsockopt(a1, a2, a3, a4, a5);
-    case SYS_getsockopt: return sys_getsockopt(a1, a2, a3, a4, a5);
-    case SYS_getsockname: return sys_getsockname(a1, a2, a3);
-    case SYS_getpeername: return sys_getpeername(a1, a2, a3);
+    case SYS_socket:
+    case SYS_socketpair:
+    case SYS_bind:
+    case SYS_listen:
+    case SYS_accept:
+    case SYS_accept4:
+    case SYS_connect:
+    case SYS_sendto:
+    case SYS_recvfrom:
+    case SYS_sendmsg:
+    case SYS_recvmsg:
+    case SYS_shutdown:
+    case SYS_setsockopt:
+    case SYS_getsockopt:
+    case SYS_getsockname:
+    case SYS_getpeername:
+        return socket_call(n, a1, a2, a3, a4, a5, a6);
 
     case SYS_poll: return sys_poll(a1, a2, a3);
     case SYS_ppoll: return sys_ppoll(a1, a2, a3, a4, a5);

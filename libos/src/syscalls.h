@@ -101,23 +101,7 @@ long sys_timerfd_create(long clock, long flags);
 long sys_timerfd_settime(long fd, long flags, long new_value, long old_value);
 long sys_timerfd_gettime(long fd, long cur);
 
-// sockets (socket.cpp)
-long sys_socket(long domain, long type, long protocol);
-long sys_socketpair(long domain, long type, long protocol, long sv);
-long sys_bind(long fd, long addr, long len);
-long sys_listen(long fd, long backlog);
-long sys_accept(long fd, long addr, long lenp);
-long sys_accept4(long fd, long addr, long lenp, long flags);
-long sys_connect(long fd, long addr, long len);
-long sys_sendto(long fd, long buf, long len, long flags, long addr, long addrlen);
-long sys_recvfrom(long fd, long buf, long len, long flags, long addr, long lenp);
-long sys_sendmsg(long fd, long msg, long flags);
-long sys_recvmsg(long fd, long msg, long flags);
-long sys_shutdown(long fd, long how);
-long sys_setsockopt(long fd, long level, long name, long val, long len);
-long sys_getsockopt(long fd, long level, long name, long val, long lenp);
-long sys_getsockname(long fd, long addr, long lenp);
-long sys_getpeername(long fd, long addr, long lenp);
+// sockets: socket.cpp, reached through socket_layer.h
 
 // mm
 long sys_mmap(long addr, long len, long prot, long flags, long fd, long offset);
