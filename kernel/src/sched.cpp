@@ -22,6 +22,8 @@ void* make_fcontext(void* sp, std::size_t size, void (*fn)(transfer_t));
 
 namespace atl::kernel {
 
+Thread* detail::g_current_thread = nullptr;
+
 namespace {
 
 // Preemption: a thread that has run this long while others wait is put at the back of the
@@ -36,7 +38,7 @@ RunQueue s_run_queue;
 SleepList s_sleepers; // sorted by deadline
 List<TimerEvent, &TimerEvent::node> s_timers; // sorted by deadline
 AllList s_all;
-Thread* s_current = nullptr;
+Thread*& s_current = detail::g_current_thread;
 int s_next_tid = 1;
 u64 s_slice_start_ns = 0;
 u64 s_switches = 0;
@@ -224,7 +226,6 @@ void sched_init(u64 stack_low, u64 stack_high)
     s_slice_start_ns = 0;
 }
 
-Thread* current() { return s_current; }
 
 Thread* find_thread(int tid)
 {

@@ -52,7 +52,7 @@ struct KernelSigaction { // the layout of struct k_sigaction that musl passes
 
 KernelSigaction s_actions[k_nsig];
 // Process-directed signals no thread could take yet (all blocked them).
-unsigned long s_process_pending = 0;
+unsigned long& s_process_pending = g_process_pending;
 PendingSignal* s_process_queue = nullptr;
 int s_queued = 0;
 
@@ -247,11 +247,7 @@ void drop_pending_signals(kernel::Thread* t)
     while (dequeue(&pt.queue, &pt.sig_pending, ~0ul, &out)) { }
 }
 
-bool has_deliverable_signal()
-{
-    ProcThread& me = self();
-    return ((me.sig_pending | s_process_pending) & ~me.sig_blocked) != 0;
-}
+unsigned long g_process_pending = 0;
 
 void deliver_pending_signals()
 {

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
 #include "syscalls.h"
+#include "thread_state.h"
 
 #include <kernel/sched.h>
 #include <kernel/time.h>
 
 #include <cerrno>
 #include <ctime>
+#include <sys/syscall.h>
 #include <sys/time.h>
 
 namespace atl::libos {
@@ -204,3 +206,25 @@ long sys_clock_nanosleep(long clock, long flags, long req, long rem)
 }
 
 } // namespace atl::libos
+
+// musl's clock_gettime(), replaced (musl's is a weak alias; its own callers keep its
+// __clock_gettime): the clocks that read without side effects are served here, without the
+// system-call path or the libOS lock, as a Linux vDSO serves them; the others, and the
+// first reads before the TSC is calibrated, take the system call. Signals are still checked
+// on the way out: a thread spinning on the clock can be stopped by one.
+extern "C" int clock_gettime(clockid_t clock, struct timespec* ts)
+{
+    using namespace atl;
+    long r = 0;
+    if (libos::clock_gettime_unlocked(clock, reinterpret_cast<long>(ts), &r)) {
+        if (libos::has_deliverable_signal() || kernel::current()->interrupt_pending) [[unlikely]]
+            libos::deliver_pending_signals();
+        return 0;
+    }
+    r = __atoll_syscall(SYS_clock_gettime, clock, reinterpret_cast<long>(ts), 0, 0, 0, 0);
+    if (r < 0) {
+        errno = static_cast<int>(-r);
+        return -1;
+    }
+    return 0;
+}

@@ -32,7 +32,13 @@ inline ProcThread& self() { return proc(kernel::current()); }
 
 // Signals: delivers pending, unblocked signals to the running thread (syscall exit).
 void deliver_pending_signals();
-bool has_deliverable_signal();
+// Process-directed signals no thread could take yet (all blocked them); sys_signal.cpp's.
+extern unsigned long g_process_pending;
+inline bool has_deliverable_signal()
+{
+    ProcThread& me = self();
+    return ((me.sig_pending | g_process_pending) & ~me.sig_blocked) != 0;
+}
 // A thread's own pending set is inherited as empty; its mask from its creator (clone).
 // Frees a thread's queued signals (thread exit).
 void drop_pending_signals(kernel::Thread* t);

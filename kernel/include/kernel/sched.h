@@ -62,7 +62,10 @@ std::size_t wake_all(WaitQueue& q);
 
 // Makes the running context thread 1 ("main") on the stack [stack_low, stack_high).
 void sched_init(u64 stack_low, u64 stack_high);
-Thread* current();
+namespace detail {
+extern Thread* g_current_thread; // sched.cpp's; read through current()
+}
+inline Thread* current() { return detail::g_current_thread; } // inline: the libOS asks on every call
 Thread* find_thread(int tid);
 std::size_t thread_count();
 Thread* first_thread(); // all threads, in creation order
