@@ -101,7 +101,7 @@ done
 entry=()
 for ((i = 0; i < runs; i++)); do
     entry+=("$("$atoll" run --mem 16M --bootstats "$guest/apps/hello/hello.img" 2>&1 >/dev/null |
-        sed -n 's/.*kernel entry to main() \([0-9]*\) us.*/\1/p' | awk '{ printf "%.2f", $1 / 1000 }')")
+        sed -n 's/.*first instruction to main() \([0-9]*\) us.*/\1/p' | awk '{ printf "%.2f", $1 / 1000 }')")
 done
 sample "hello kernel entry to main ms" "${entry[@]}"
 record "hello, first instruction to main() (in-guest TSC)" ms "$(printf '%s\n' "${entry[@]}" | stats)" "$none" "" -
@@ -356,23 +356,23 @@ charts=""
 if command -v gnuplot >/dev/null; then
     bar() { [ "${2:--}" != - ] && echo "\"$1\" $2"; }
     {
-        bar "empty guest (floor)" "$floor_med"
+        bar "floor (empty)" "$floor_med"
         bar "Atoll C hello" "${A_MED[boot chello, launch to exit]:--}"
         bar "Atoll C++ hello" "${A_MED[boot hello, launch to exit]:--}"
-        bar "Linux microVM /init" "${L_MED[boot hello, launch to exit]:--}"
-        bar "Atoll httpd, 1st response" "${A_MED[httpd, launch to first response]:--}"
-        bar "Linux httpd, 1st response" "${L_MED[httpd, launch to first response]:--}"
+        bar "Linux /init" "${L_MED[boot hello, launch to exit]:--}"
+        bar "Atoll httpd" "${A_MED[httpd, launch to first response]:--}"
+        bar "Linux httpd" "${L_MED[httpd, launch to first response]:--}"
     } >"$out/boot.dat"
     {
         bar "host process" "${h_rps_med:--}"
         bar "Atoll" "${A_MED[HTTP wrk -t2 -c64 /index.html]:--}"
         bar "Linux microVM" "${L_MED[HTTP wrk -t2 -c64 /index.html]:--}"
     } >"$out/http.dat"
-    for chart in boot:"Launch to exit / first response (ms, median)" http:"HTTP requests/s (wrk -t2 -c64, median)"; do
+    for chart in boot:"Launch to exit; httpd: to first response (ms, median)" http:"HTTP requests/s (wrk -t2 -c64, median)"; do
         name=${chart%%:*} title=${chart#*:}
         [ -s "$out/$name.dat" ] || continue
         gnuplot <<GP
-set terminal png size 1000,460
+set terminal png size 1100,460
 set output "$out/$name.png"
 set title "$title (QEMU $qemu_version, $accel)"
 set style data histogram
@@ -382,7 +382,7 @@ set yrange [1:*]
 set logscale y
 set xtics noenhanced
 unset key
-plot "$out/$name.dat" using 2:xtic(1) lc rgb "#3b7dd8", '' using 0:2:2 with labels offset 0,0.7 notitle
+plot "$out/$name.dat" using 2:xtic(1) lc rgb "#3b7dd8", '' using 0:2:(sprintf("%.0f", \$2)) with labels offset 0,0.7 notitle
 GP
         charts+=" $out/$name.png"
     done
