@@ -27,6 +27,7 @@ build_pkgs=(
 bench_pkgs=(
     wrk "the HTTP benchmark's client"
     gnuplot-nox "the benchmark charts (PNG)"
+    linux-perf "profiles QEMU's time (tests/bench/qemu-profile.sh)"
 )
 run_pkgs=(
     qemu-system-x86 "runs the images"

@@ -25,6 +25,10 @@ linux_vm_prepare() {
     local dir=$1 httpd=$2 syscallbench=$3 www=$4
     local cache=${XDG_CACHE_HOME:-$HOME/.cache}/atoll/linux-vm pkg
     pkg=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
+    if [ -z "$pkg" ] && [ "$(id -u)" = 0 ]; then # no package lists yet on a fresh machine
+        apt-get update -qq >&2 || true
+        pkg=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
+    fi
     [ -n "$pkg" ] || { echo "linux-vm: no linux-image-cloud-amd64 in the package index (apt-get update?)" >&2; return 1; }
     mkdir -p "$cache/$pkg" "$dir"
     if [ ! -f "$cache/$pkg/done" ]; then

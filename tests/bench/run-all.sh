@@ -318,6 +318,8 @@ log "profiles: boot phases, system call steps, image composition"
 phases=$("$atoll" run --mem 16M --bootstats "$guest/apps/hello/hello.img" 2>&1 >/dev/null | sed -n 's/.*bootstats: phase \(.*[^ ]\)  *\([0-9][0-9]*\) us$/| \1 | \2 |/p')
 costs=$("$atoll" run --timeout 120 "$guest/tests/images/costbench.img" -- $calls 2>/dev/null | sed -n 's/^cost: \(.*[^ ]\)  *\([0-9.][0-9.]*\) ns$/| \1 | \2 |/p')
 sizes=$("$root/tests/bench/size-breakdown.sh" "$guest/apps/hello/hello.map" 12 2>&1)
+qprof=$("$root/tests/bench/qemu-profile.sh" "$runs" "$guest/tests/images/floor.img" "$guest/tests/images/chello.img" \
+    "$guest/apps/hello/hello.img" 2>&1) || qprof="not measured: $qprof"
 echo "$phases" >>"$raw"
 echo "$costs" >>"$raw"
 
@@ -340,6 +342,10 @@ echo "$costs" >>"$raw"
     echo "| step | ns per operation |"
     echo "|---|---|"
     echo "$costs"
+    echo
+    echo "### Where launch-to-exit goes on the host (perf on the QEMU process: tests/bench/qemu-profile.sh)"
+    echo
+    echo "$qprof"
     echo
     echo "### What hello.img is made of (its link map; stored sections only)"
     echo
