@@ -411,6 +411,8 @@ std::size_t wake_all(WaitQueue& q)
     return n;
 }
 
+bool in_idle() { return s_in_idle; }
+
 void scheduler_timer_interrupt()
 {
     u64 now = monotonic_ns();

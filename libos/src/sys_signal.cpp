@@ -193,7 +193,7 @@ void deliver(const PendingSignal& p)
     me.sig_blocked = saved;
 }
 
-long send(kernel::Thread* target, long sig, int code, union sigval value = {})
+long send(kernel::Thread* target, long sig, int code, union sigval value = {}, int pid = static_cast<int>(k_pid))
 {
     if (sig < 0 || sig >= k_nsig)
         return -EINVAL;
@@ -205,17 +205,20 @@ long send(kernel::Thread* target, long sig, int code, union sigval value = {})
     // handler may change before it is unblocked).
     if (is_ignored(s) && !(pt.sig_blocked & bit(s)) && !(pt.sig_waiting & bit(s)) && s != k_sigcancel)
         return 0;
-    long r = enqueue(&pt.queue, &pt.sig_pending, s, code, static_cast<int>(k_pid), value);
+    long r = enqueue(&pt.queue, &pt.sig_pending, s, code, pid, value);
     if (r < 0)
         return r;
-    if (target != kernel::current() && (bit(s) & (~pt.sig_blocked | pt.sig_waiting)))
+    // Another thread, or this one blocked (a timer's signal arrives in an interrupt while the
+    // thread that the interrupt came in on waits): cut its interruptible wait short.
+    bool elsewhere = target != kernel::current() || target->state == kernel::ThreadState::Blocked;
+    if (elsewhere && (bit(s) & (~pt.sig_blocked | pt.sig_waiting)))
         kernel::interrupt(target);
     return 0;
 }
 
 // A process-directed signal goes to the caller unless it blocks it, then to any thread that
 // does not, else it waits on the process.
-long send_to_process(long sig, int code, union sigval value = {})
+long send_to_process(long sig, int code, union sigval value = {}, int pid = static_cast<int>(k_pid))
 {
     if (sig < 0 || sig >= k_nsig)
         return -EINVAL;
@@ -233,9 +236,9 @@ long send_to_process(long sig, int code, union sigval value = {})
     if (!target) {
         if (is_ignored(s) && s != k_sigcancel)
             return 0;
-        return enqueue(&s_process_queue, &s_process_pending, s, code, static_cast<int>(k_pid), value);
+        return enqueue(&s_process_queue, &s_process_pending, s, code, pid, value);
     }
-    return send(target, sig, code, value);
+    return send(target, sig, code, value, pid);
 }
 
 } // namespace
@@ -248,6 +251,28 @@ void drop_pending_signals(kernel::Thread* t)
 }
 
 unsigned long g_process_pending = 0;
+
+long signal_process(int sig, int code, int pid, union sigval value) { return send_to_process(sig, code, value, pid); }
+
+long signal_thread(kernel::Thread* t, int sig, int code, int pid, union sigval value)
+{
+    return send(t, sig, code, value, pid);
+}
+
+// At the end of an interrupt that came in while the thread ran its own code (interrupts on,
+// not a kernel thread, not the idle loop): pending signals are delivered there, as Linux does
+// on its way back from an interrupt, so a thread that makes no system calls (a busy loop
+// waiting for SIGALRM's handler) still gets them. The handler runs on the thread's stack below
+// the interrupt's saved state, with interrupts on; returning resumes the interrupted code.
+void deliver_signals_on_interrupt_return()
+{
+    kernel::Thread* t = kernel::current();
+    if (!t || t->kernel_thread || kernel::in_idle() || !has_deliverable_signal())
+        return;
+    kernel::irq_enable();
+    deliver_pending_signals();
+    kernel::irq_disable();
+}
 
 void deliver_pending_signals()
 {

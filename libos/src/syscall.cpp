@@ -205,6 +205,14 @@ long dispatch(long n, long a1, long a2, long a3, long a4, long a5, long a6)
     case SYS_brk: return sys_brk(a1);
 
     case SYS_clock_gettime: return sys_clock_gettime(a1, a2);
+    case SYS_setitimer: return sys_setitimer(a1, a2, a3);
+    case SYS_getitimer: return sys_getitimer(a1, a2);
+    case SYS_alarm: return sys_alarm(a1);
+    case SYS_timer_create: return sys_timer_create(a1, a2, a3);
+    case SYS_timer_settime: return sys_timer_settime(a1, a2, a3, a4);
+    case SYS_timer_gettime: return sys_timer_gettime(a1, a2);
+    case SYS_timer_getoverrun: return sys_timer_getoverrun(a1);
+    case SYS_timer_delete: return sys_timer_delete(a1);
     case SYS_clock_getres: return sys_clock_getres(a1, a2);
     case SYS_clock_settime: return sys_clock_settime(a1, a2);
     case SYS_gettimeofday: return sys_gettimeofday(a1, a2);

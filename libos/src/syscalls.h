@@ -101,6 +101,16 @@ long sys_timerfd_create(long clock, long flags);
 long sys_timerfd_settime(long fd, long flags, long new_value, long old_value);
 long sys_timerfd_gettime(long fd, long cur);
 
+// timers that signal (sys_timer.cpp)
+long sys_setitimer(long which, long new_value, long old_value);
+long sys_getitimer(long which, long cur);
+long sys_alarm(long seconds);
+long sys_timer_create(long clock, long sevp, long idp);
+long sys_timer_settime(long id, long flags, long new_value, long old_value);
+long sys_timer_gettime(long id, long cur);
+long sys_timer_getoverrun(long id);
+long sys_timer_delete(long id);
+
 // sockets: socket.cpp, reached through socket_layer.h
 
 // mm

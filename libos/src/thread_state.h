@@ -5,6 +5,7 @@
 
 #include <kernel/sched.h>
 
+#include <csignal>
 #include <new>
 
 namespace atl::libos {
@@ -40,6 +41,12 @@ inline bool has_deliverable_signal()
     return ((me.sig_pending | g_process_pending) & ~me.sig_blocked) != 0;
 }
 // A thread's own pending set is inherited as empty; its mask from its creator (clone).
+// Signals from the libOS's own sources (timers): si_code CODE, and PID in si_pid's place
+// (si_timerid for SI_TIMER). signal_process picks a thread that does not block SIG.
+long signal_process(int sig, int code, int pid, union sigval value);
+long signal_thread(kernel::Thread* t, int sig, int code, int pid, union sigval value);
+// Registered as the kernel's interrupt-return hook (start.cpp).
+void deliver_signals_on_interrupt_return();
 // Frees a thread's queued signals (thread exit).
 void drop_pending_signals(kernel::Thread* t);
 

@@ -257,6 +257,10 @@ bool irq_enabled()
 }
 
 void irq_enable() { asm volatile("sti" : : : "memory"); }
+void irq_disable() { asm volatile("cli" : : : "memory"); }
+
+void (*s_interrupt_return_hook)() = nullptr;
+void set_interrupt_return_hook(void (*hook)()) { s_interrupt_return_hook = hook; }
 
 void idle_wait() { asm volatile("sti; hlt; cli" : : : "memory"); }
 
@@ -264,13 +268,16 @@ const InterruptStats& interrupt_stats() { return s_stats; }
 
 } // namespace atl::kernel
 
-extern "C" void atoll_irq(atl::u64 vector)
+// isr.S: the vector and the interrupted code's RFLAGS.
+extern "C" void atoll_irq(atl::u64 vector, atl::u64 rflags)
 {
     using namespace atl::kernel;
     if (vector < 256 && s_handlers[vector].fn) {
         if (vector != k_vector_timer)
             ++s_stats.device;
         s_handlers[vector].fn(s_handlers[vector].context);
+        if ((rflags & (1u << 9)) && s_interrupt_return_hook)
+            s_interrupt_return_hook();
         return;
     }
     // Masked 8259 lines still raise spurious IRQ 7 / 15 (vectors 39 / 47): ignore those.

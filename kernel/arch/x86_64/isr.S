@@ -156,6 +156,7 @@ irq_common:
     cld
     PUSH_GPRS
     mov 120(%rsp), %rdi         // the vector
+    mov 144(%rsp), %rsi         // the interrupted RFLAGS (after the vector: RIP, CS, RFLAGS)
     mov %rsp, %rbx              // callee-saved: the frame, to come back to
     sub $1088, %rsp             // XSAVE area (x87 + SSE + AVX = 832 bytes) + alignment
     and $-64, %rsp

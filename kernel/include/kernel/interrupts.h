@@ -29,8 +29,8 @@ void end_of_interrupt();
 // it, else the APIC timer's one-shot mode (1 ns per count on QEMU's and KVM's 1 GHz bus).
 void timer_arm_ns(u64 ns);
 
-// TSC ticks per second, measured against the APIC timer over 2 ms (kernel/src/time.cpp calls
-// it once, on first use of the clock).
+// TSC ticks per second, measured against the APIC timer over 1 ms (kernel/src/time.cpp calls
+// it once, at boot).
 u64 lapic_measure_tsc_hz();
 
 struct IrqState {
@@ -40,6 +40,11 @@ IrqState irq_save();   // disables interrupts, returns the previous state
 void irq_restore(IrqState s);
 bool irq_enabled();
 void irq_enable();
+void irq_disable();
+// Called at the end of every interrupt that arrived while interrupts were on (the interrupted
+// code was a thread's own, not the kernel's), with interrupts off, after the handler: the
+// libOS delivers signals there.
+void set_interrupt_return_hook(void (*hook)());
 // Waits for the next interrupt with interrupts enabled; returns with them disabled.
 void idle_wait();
 

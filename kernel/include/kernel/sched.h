@@ -67,6 +67,7 @@ extern Thread* g_current_thread; // sched.cpp's; read through current()
 }
 inline Thread* current() { return detail::g_current_thread; } // inline: the libOS asks on every call
 Thread* find_thread(int tid);
+bool in_idle(); // the CPU waits for an interrupt on behalf of no thread
 std::size_t thread_count();
 Thread* first_thread(); // all threads, in creation order
 Thread* next_thread(Thread* t);

@@ -1,0 +1,333 @@
+// SPDX-License-Identifier: MIT
+// Timers that signal: the real-time interval timer (alarm, setitimer/getitimer ITIMER_REAL:
+// SIGALRM) and POSIX per-process timers (timer_create ... timer_delete: SIGEV_SIGNAL,
+// SIGEV_NONE and SIGEV_THREAD_ID, which musl's SIGEV_THREAD is built on). Each is a kernel
+// timer event; its expiry runs in the timer interrupt and queues the signal, which the target
+// thread takes at its next system call or interrupt return.
+//
+// Not supported, and said so: ITIMER_VIRTUAL and ITIMER_PROF, and timers on CPU-time clocks
+// (EINVAL, logged once). Overruns count the periods an expiry came late by, not expiries whose
+// signal was still queued.
+
+#include "syscalls.h"
+#include "thread_state.h"
+
+#include <kernel/console.h>
+#include <kernel/sched.h>
+#include <kernel/time.h>
+
+#include <cerrno>
+#include <climits>
+#include <csignal>
+#include <cstring>
+#include <ctime>
+#include <initializer_list>
+#include <sys/time.h>
+
+namespace atl::libos {
+
+namespace {
+
+constexpr u64 k_ns = 1000000000;
+constexpr int k_max_timers = 256;
+constexpr int k_sigev_thread_id = 4; // SIGEV_THREAD_ID (Linux)
+
+struct Timer : kernel::TimerEvent {
+    bool used = false;
+    int id = 0;
+    int clock = CLOCK_MONOTONIC;
+    int notify = SIGEV_SIGNAL;
+    int signo = SIGALRM;
+    int code = SI_TIMER;
+    int tid = 0; // SIGEV_THREAD_ID's thread
+    union sigval value {};
+    u64 interval = 0; // ns
+    int overrun = 0;  // periods the last expiry was late by
+};
+
+Timer s_timers[k_max_timers];
+Timer s_itimer_real; // ITIMER_REAL: SIGALRM with SI_KERNEL, as Linux sends it
+
+void fire(kernel::TimerEvent* ev)
+{
+    auto* t = static_cast<Timer*>(ev);
+    t->overrun = 0;
+    if (t->interval) {
+        u64 now = kernel::monotonic_ns();
+        u64 next = ev->deadline + t->interval;
+        if (next <= now) {
+            u64 missed = (now - ev->deadline) / t->interval;
+            t->overrun = missed > INT_MAX ? INT_MAX : static_cast<int>(missed);
+            next = ev->deadline + (missed + 1) * t->interval;
+        }
+        kernel::timer_start(ev, next);
+    }
+    if (t->notify == SIGEV_NONE)
+        return;
+    int pid = t->code == SI_TIMER ? t->id : static_cast<int>(k_pid); // si_timerid shares si_pid's place
+    if (t->notify == k_sigev_thread_id) {
+        if (kernel::Thread* th = kernel::find_thread(t->tid))
+            (void)signal_thread(th, t->signo, t->code, pid, t->value);
+        return; // the thread is gone: nobody to tell
+    }
+    (void)signal_process(t->signo, t->code, pid, t->value);
+}
+
+bool read_ts(const struct timespec& ts, u64* ns)
+{
+    if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= static_cast<long>(k_ns))
+        return false;
+    *ns = static_cast<u64>(ts.tv_sec) * k_ns + static_cast<u64>(ts.tv_nsec);
+    return true;
+}
+
+void write_ts(u64 ns, struct timespec* ts)
+{
+    ts->tv_sec = static_cast<time_t>(ns / k_ns);
+    ts->tv_nsec = static_cast<long>(ns % k_ns);
+}
+
+u64 remaining(const Timer& t)
+{
+    if (!t.armed())
+        return 0;
+    u64 now = kernel::monotonic_ns();
+    return t.deadline > now ? t.deadline - now : 1; // due: not yet fired, so not zero
+}
+
+bool realtime_clock(int clock) { return clock == CLOCK_REALTIME || clock == CLOCK_REALTIME_ALARM; }
+
+// Arms T to go off VALUE from now (or at VALUE on its clock, absolute), then every INTERVAL;
+// VALUE 0 disarms.
+void arm(Timer& t, u64 value, u64 interval, bool absolute)
+{
+    kernel::timer_cancel(&t);
+    t.interval = interval;
+    t.overrun = 0;
+    if (value == 0)
+        return;
+    u64 now = kernel::monotonic_ns();
+    u64 deadline = now + value;
+    if (absolute) {
+        u64 base = realtime_clock(t.clock) ? kernel::realtime_ns() : now;
+        deadline = value > base ? now + (value - base) : now;
+    }
+    kernel::timer_start(&t, deadline);
+}
+
+// ITIMER_REAL's constant fields, set on each use (a global constructor would run only with
+// the C library's, after the kernel could have used it).
+Timer& itimer_real()
+{
+    Timer& t = s_itimer_real;
+    t.fire = fire;
+    t.notify = SIGEV_SIGNAL;
+    t.signo = SIGALRM;
+    t.code = SI_KERNEL;
+    return t;
+}
+
+Timer* timer_of(long id)
+{
+    if (id < 0 || id >= k_max_timers || !s_timers[id].used)
+        return nullptr;
+    return &s_timers[id];
+}
+
+bool first_unsupported = true;
+
+long unsupported(const char* what)
+{
+    if (first_unsupported) {
+        first_unsupported = false;
+        kernel::log("%s is not supported: returning EINVAL", what);
+    }
+    return -EINVAL;
+}
+
+} // namespace
+
+// ------------------------------------------------------------------ interval timers
+
+long sys_setitimer(long which, long new_value, long old_value)
+{
+    if (which != ITIMER_REAL && which != ITIMER_VIRTUAL && which != ITIMER_PROF)
+        return -EINVAL;
+    if (new_value && !user_in(new_value, sizeof(struct itimerval)))
+        return -EFAULT;
+    if (old_value && !user_ok(old_value, sizeof(struct itimerval)))
+        return -EFAULT;
+    struct itimerval nv {};
+    if (new_value)
+        std::memcpy(&nv, reinterpret_cast<const void*>(new_value), sizeof(nv));
+    for (const struct timeval* tv : { &nv.it_value, &nv.it_interval }) {
+        if (tv->tv_sec < 0 || tv->tv_usec < 0 || tv->tv_usec >= 1000000)
+            return -EINVAL;
+    }
+    u64 value = static_cast<u64>(nv.it_value.tv_sec) * k_ns + static_cast<u64>(nv.it_value.tv_usec) * 1000;
+    u64 interval = static_cast<u64>(nv.it_interval.tv_sec) * k_ns + static_cast<u64>(nv.it_interval.tv_usec) * 1000;
+    if (which != ITIMER_REAL) {
+        // CPU-time timers are not kept; disarming one (what a program does on exit) is true.
+        if (old_value)
+            std::memset(reinterpret_cast<void*>(old_value), 0, sizeof(struct itimerval));
+        return value ? unsupported("setitimer(ITIMER_VIRTUAL / ITIMER_PROF)") : 0;
+    }
+    Timer& t = itimer_real();
+    if (old_value) {
+        auto* out = reinterpret_cast<struct itimerval*>(old_value);
+        u64 left = remaining(t);
+        out->it_value = { static_cast<time_t>(left / k_ns), static_cast<suseconds_t>((left % k_ns + 999) / 1000) };
+        out->it_interval = { static_cast<time_t>(t.interval / k_ns), static_cast<suseconds_t>(t.interval % k_ns / 1000) };
+        if (out->it_value.tv_usec == 1000000)
+            out->it_value = { out->it_value.tv_sec + 1, 0 };
+    }
+    // Linux rounds a non-zero value below the timer's resolution up rather than disarming.
+    arm(t, value, interval, false);
+    return 0;
+}
+
+long sys_getitimer(long which, long cur)
+{
+    if (which != ITIMER_REAL && which != ITIMER_VIRTUAL && which != ITIMER_PROF)
+        return -EINVAL;
+    if (!user_ok(cur, sizeof(struct itimerval)))
+        return -EFAULT;
+    auto* out = reinterpret_cast<struct itimerval*>(cur);
+    std::memset(out, 0, sizeof(*out));
+    if (which != ITIMER_REAL)
+        return 0; // never armed (setitimer refuses to)
+    u64 left = remaining(s_itimer_real);
+    out->it_value = { static_cast<time_t>(left / k_ns), static_cast<suseconds_t>((left % k_ns + 999) / 1000) };
+    if (out->it_value.tv_usec == 1000000)
+        out->it_value = { out->it_value.tv_sec + 1, 0 };
+    out->it_interval = { static_cast<time_t>(s_itimer_real.interval / k_ns),
+        static_cast<suseconds_t>(s_itimer_real.interval % k_ns / 1000) };
+    return 0;
+}
+
+long sys_alarm(long seconds)
+{
+    u64 left = remaining(itimer_real());
+    arm(itimer_real(), static_cast<u64>(static_cast<unsigned>(seconds)) * k_ns, 0, false);
+    // Whole seconds left, rounded to nearest, at least 1 if one was pending (as Linux).
+    u64 secs = (left + k_ns / 2) / k_ns;
+    return left && !secs ? 1 : static_cast<long>(secs);
+}
+
+// ------------------------------------------------------------------ POSIX timers
+
+long sys_timer_create(long clock, long sevp, long idp)
+{
+    switch (clock) {
+    case CLOCK_REALTIME:
+    case CLOCK_MONOTONIC:
+    case CLOCK_BOOTTIME:
+    case CLOCK_REALTIME_ALARM:
+    case CLOCK_BOOTTIME_ALARM:
+        break;
+    case CLOCK_PROCESS_CPUTIME_ID:
+    case CLOCK_THREAD_CPUTIME_ID:
+        return unsupported("timer_create on a CPU-time clock");
+    default:
+        return -EINVAL;
+    }
+    if (!user_ok(idp, sizeof(int)))
+        return -EFAULT;
+    struct sigevent ev {};
+    if (sevp) {
+        if (!user_in(sevp, sizeof(struct sigevent)))
+            return -EFAULT;
+        std::memcpy(&ev, reinterpret_cast<const void*>(sevp), sizeof(ev));
+    } else {
+        ev.sigev_notify = SIGEV_SIGNAL;
+        ev.sigev_signo = SIGALRM;
+    }
+    int tid = 0;
+    switch (ev.sigev_notify) {
+    case SIGEV_NONE:
+        break;
+    case k_sigev_thread_id:
+        std::memcpy(&tid, reinterpret_cast<const char*>(&ev) + offsetof(struct sigevent, sigev_notify) + sizeof(int), sizeof(int));
+        if (!kernel::find_thread(tid))
+            return -EINVAL;
+        [[fallthrough]];
+    case SIGEV_SIGNAL:
+        if (ev.sigev_signo < 1 || ev.sigev_signo > 64)
+            return -EINVAL;
+        break;
+    default:
+        return -EINVAL; // SIGEV_THREAD is the C library's (a thread + SIGEV_THREAD_ID)
+    }
+    int id = 0;
+    while (id < k_max_timers && s_timers[id].used)
+        ++id;
+    if (id == k_max_timers)
+        return -EAGAIN;
+    Timer& t = s_timers[id];
+    t = Timer {};
+    t.used = true;
+    t.id = id;
+    t.fire = fire;
+    t.clock = static_cast<int>(clock);
+    t.notify = ev.sigev_notify;
+    t.signo = ev.sigev_signo;
+    t.tid = tid;
+    t.value = sevp ? ev.sigev_value : sigval { .sival_int = id };
+    *reinterpret_cast<int*>(idp) = id;
+    return 0;
+}
+
+long sys_timer_settime(long id, long flags, long new_value, long old_value)
+{
+    Timer* t = timer_of(id);
+    if (!t)
+        return -EINVAL;
+    // Other flag bits are ignored, as Linux does.
+    if (!user_in(new_value, sizeof(struct itimerspec)))
+        return -EFAULT;
+    if (old_value && !user_ok(old_value, sizeof(struct itimerspec)))
+        return -EFAULT;
+    struct itimerspec nv;
+    std::memcpy(&nv, reinterpret_cast<const void*>(new_value), sizeof(nv));
+    u64 value = 0, interval = 0;
+    if (!read_ts(nv.it_value, &value) || !read_ts(nv.it_interval, &interval))
+        return -EINVAL;
+    if (old_value) {
+        auto* out = reinterpret_cast<struct itimerspec*>(old_value);
+        write_ts(remaining(*t), &out->it_value);
+        write_ts(t->interval, &out->it_interval);
+    }
+    arm(*t, value, interval, flags & TIMER_ABSTIME);
+    return 0;
+}
+
+long sys_timer_gettime(long id, long cur)
+{
+    Timer* t = timer_of(id);
+    if (!t)
+        return -EINVAL;
+    if (!user_ok(cur, sizeof(struct itimerspec)))
+        return -EFAULT;
+    auto* out = reinterpret_cast<struct itimerspec*>(cur);
+    write_ts(remaining(*t), &out->it_value);
+    write_ts(t->interval, &out->it_interval);
+    return 0;
+}
+
+long sys_timer_getoverrun(long id)
+{
+    Timer* t = timer_of(id);
+    return t ? t->overrun : -EINVAL;
+}
+
+long sys_timer_delete(long id)
+{
+    Timer* t = timer_of(id);
+    if (!t)
+        return -EINVAL;
+    kernel::timer_cancel(t);
+    t->used = false;
+    return 0;
+}
+
+} // namespace atl::libos
