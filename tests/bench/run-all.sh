@@ -103,7 +103,7 @@ for ((i = 0; i < runs; i++)); do
     entry+=("$("$atoll" run --mem 16M --bootstats "$guest/apps/hello/hello.img" 2>&1 >/dev/null |
         sed -n 's/.*first instruction to main() \([0-9]*\) us.*/\1/p' | awk '{ printf "%.2f", $1 / 1000 }')")
 done
-sample "hello kernel entry to main ms" "${entry[@]}"
+sample "hello first instruction to main ms" "${entry[@]}"
 record "hello, first instruction to main() (in-guest TSC)" ms "$(printf '%s\n' "${entry[@]}" | stats)" "$none" "" -
 
 # ------------------------------------------------------------------ size
