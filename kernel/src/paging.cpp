@@ -12,6 +12,9 @@ extern "C" char __data_start[], __data_end[], __image_end[];
 
 namespace atl::kernel {
 
+detail::OkMemo detail::g_ok_memo;
+u64 detail::g_tables_generation = 1;
+
 namespace {
 
 class KernelTableMemory final : public PageTableMemory {
@@ -38,13 +41,9 @@ u64 addr(const char* p) { return reinterpret_cast<u64>(p); }
 // generation, which invalidates it (also for a check that an interrupt overtook mid-walk: it
 // stores the generation it started with). A system call's pointer usually lies in the same
 // stack or heap mapping as the last one, and a walk cost ~230 ns under TCG.
-struct OkMemo {
-    u64 start = 0, end = 0;
-    bool writable = false;
-    u64 generation = 0;
-};
-OkMemo s_ok_memo;
-u64 s_generation = 1;
+using detail::OkMemo;
+OkMemo& s_ok_memo = detail::g_ok_memo;
+u64& s_generation = detail::g_tables_generation;
 
 void flush(u64 start, u64 size)
 {
@@ -120,7 +119,7 @@ bool query_access(u64 a, Access* access)
     return true;
 }
 
-bool access_ok(u64 a, u64 len, bool write)
+bool access_ok_walk(u64 a, u64 len, bool write)
 {
     if (len == 0)
         return true;

@@ -10,14 +10,14 @@ extern "C" atl::u64 boot_tsc; // boot.S: the TSC at the first instruction
 
 namespace atl::kernel {
 
+detail::ClockParams detail::g_clock;
+
 namespace {
 
-u64 s_tsc_hz = 0;
-// ns = (ticks * s_ns_mult) >> s_ns_shift: one multiplication per clock read, not a 128-bit
-// division (which cost ~600 ns per clock_gettime() under TCG).
-u64 s_ns_mult = 0;
-unsigned s_ns_shift = 0;
-u64 s_tsc_at_boot = 0;
+u64& s_tsc_hz = detail::g_clock.tsc_hz;
+u64& s_ns_mult = detail::g_clock.ns_mult;
+unsigned& s_ns_shift = detail::g_clock.ns_shift;
+u64& s_tsc_at_boot = detail::g_clock.tsc_at_boot;
 BootMark s_marks[k_max_boot_marks];
 std::size_t s_mark_count = 0;
 bool s_realtime_known = false;
@@ -100,15 +100,6 @@ u64 monotonic_ns()
         calibrate();
     u64 t = arch::read_tsc() - s_tsc_at_boot;
     return static_cast<u64>((static_cast<unsigned __int128>(t) * s_ns_mult) >> s_ns_shift);
-}
-
-bool monotonic_ns_ready(u64* ns)
-{
-    if (!s_tsc_hz)
-        return false;
-    u64 t = arch::read_tsc() - s_tsc_at_boot;
-    *ns = static_cast<u64>((static_cast<unsigned __int128>(t) * s_ns_mult) >> s_ns_shift);
-    return true;
 }
 
 bool realtime_ns_ready(u64* ns)

@@ -21,10 +21,6 @@
 
 namespace atl::libos {
 
-bool user_ok(const void* p, std::size_t n) { return kernel::access_ok(reinterpret_cast<u64>(p), n, true); }
-bool user_ok(long p, std::size_t n) { return kernel::access_ok(static_cast<u64>(p), n, true); }
-bool user_in(const void* p, std::size_t n) { return kernel::access_ok(reinterpret_cast<u64>(p), n, false); }
-bool user_in(long p, std::size_t n) { return kernel::access_ok(static_cast<u64>(p), n, false); }
 
 long user_string(long p, char* out, std::size_t cap)
 {

@@ -4,7 +4,10 @@
 // Handlers of the Linux system calls, one file per family. Each takes the raw arguments,
 // validates them, and returns a value >= 0 or -errno, as the Linux kernel would.
 
+#include <kernel/paging.h>
 #include <kernel/types.h>
+
+#include <cstddef>
 
 // The entry point from musl (toolchain/musl/syscall_arch.h).
 extern "C" long __atoll_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6);
@@ -15,10 +18,10 @@ using ::atl::u64;
 
 // Pointer checks against the page tables: user_ok for memory the libOS writes (results),
 // user_in for memory it only reads (arguments).
-bool user_ok(const void* p, std::size_t n);
-bool user_ok(long p, std::size_t n);
-bool user_in(const void* p, std::size_t n);
-bool user_in(long p, std::size_t n);
+inline bool user_ok(const void* p, std::size_t n) { return kernel::access_ok(reinterpret_cast<u64>(p), n, true); }
+inline bool user_ok(long p, std::size_t n) { return kernel::access_ok(static_cast<u64>(p), n, true); }
+inline bool user_in(const void* p, std::size_t n) { return kernel::access_ok(reinterpret_cast<u64>(p), n, false); }
+inline bool user_in(long p, std::size_t n) { return kernel::access_ok(static_cast<u64>(p), n, false); }
 
 // fs (sys_fs.cpp, pipe.cpp)
 long user_string(long p, char* out, std::size_t cap); // copies a path in: its length or -errno

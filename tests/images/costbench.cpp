@@ -5,6 +5,7 @@
 // kernel and libOS functions directly. `./atoll bench` prints it next to the syscall table.
 #include <kernel/arch.h>
 #include <kernel/interrupts.h>
+#include <kernel/paging.h>
 #include <kernel/time.h>
 
 #include <cstdio>
@@ -14,9 +15,6 @@
 #include <unistd.h>
 
 extern "C" long __atoll_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6);
-namespace atl::libos {
-bool user_ok(const void* p, std::size_t n); // libos/src/syscalls.h
-}
 
 namespace {
 
@@ -57,7 +55,7 @@ int main(int argc, char** argv)
         { "call of an empty noinline function", ns_per_op(n, [&](long i) { sink = empty_function(i); }) },
         { "rdtsc", ns_per_op(n, [&](long) { sink = static_cast<long>(atl::arch::read_tsc()); }) },
         { "irq_save + irq_restore (cli; popf)", ns_per_op(n, [&](long) { atl::kernel::irq_restore(atl::kernel::irq_save()); }) },
-        { "user_ok(16 bytes): page-table check", ns_per_op(n, [&](long) { sink = atl::libos::user_ok(&ts, sizeof ts); }) },
+        { "access_ok(16 bytes, write): pointer check", ns_per_op(n, [&](long) { sink = atl::kernel::access_ok(reinterpret_cast<atl::u64>(&ts), sizeof ts, true); }) },
         { "kernel::monotonic_ns()", ns_per_op(n, [&](long) { sink = static_cast<long>(atl::kernel::monotonic_ns()); }) },
         { "__atoll_syscall(SYS_getppid)", ns_per_op(n, [&](long) { sink = __atoll_syscall(SYS_getppid, 0, 0, 0, 0, 0, 0); }) },
         { "syscall(SYS_getppid) through musl", ns_per_op(n, [&](long) { sink = syscall(SYS_getppid); }) },

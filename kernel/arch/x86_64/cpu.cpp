@@ -29,12 +29,6 @@ void cpuid(u32 leaf, u32 sub, u32* a, u32* b, u32* c, u32* d)
 {
     asm volatile("cpuid" : "=a"(*a), "=b"(*b), "=c"(*c), "=d"(*d) : "a"(leaf), "c"(sub));
 }
-u64 read_tsc()
-{
-    u32 lo, hi;
-    asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
-    return (u64(hi) << 32) | lo;
-}
 u64 read_cr2()
 {
     u64 v;

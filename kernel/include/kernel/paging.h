@@ -17,7 +17,29 @@ namespace atl::kernel {
 [[nodiscard]] bool query_access(u64 addr, Access* access);
 // True when every byte of [addr, addr + len) may be read (or, with `write`, written): the
 // check for pointers that applications hand to the libOS.
-bool access_ok(u64 addr, u64 len, bool write);
+bool access_ok(u64 addr, u64 len, bool write); // inline below: the memo, then the walk
+bool access_ok_walk(u64 addr, u64 len, bool write);
+
+namespace detail {
+// The last mapping access_ok found accessible, valid while the tables' generation (bumped
+// by every edit) matches. paging.cpp's.
+struct OkMemo {
+    u64 start = 0, end = 0;
+    bool writable = false;
+    u64 generation = 0;
+};
+extern OkMemo g_ok_memo;
+extern u64 g_tables_generation;
+}
+
+inline bool access_ok(u64 addr, u64 len, bool write)
+{
+    const detail::OkMemo& m = detail::g_ok_memo;
+    if (len && m.generation == detail::g_tables_generation && addr >= m.start && addr + len > addr &&
+        addr + len <= m.end && (m.writable || !write))
+        return true;
+    return access_ok_walk(addr, len, write);
+}
 // Maps [virt, virt + size) to physical pages at `phys` (for memory outside the identity map).
 [[nodiscard]] bool map(u64 virt, u64 phys, u64 size, Access access);
 [[nodiscard]] bool unmap(u64 virt, u64 size);
