@@ -615,16 +615,11 @@ public:
     static void fire(kernel::TimerEvent* ev)
     {
         TimerFd* t = static_cast<TimerHook*>(ev)->owner;
-        u64 now = kernel::monotonic_ns();
         ++t->expirations;
         if (t->interval) {
-            u64 next = ev->deadline + t->interval;
-            if (next <= now) { // missed periods count too
-                u64 missed = (now - ev->deadline) / t->interval;
-                t->expirations += missed;
-                next = ev->deadline + (missed + 1) * t->interval;
-            }
-            kernel::timer_start(ev, next);
+            u64 missed = 0; // missed periods count too
+            kernel::timer_start(ev, itimer_next(ev->deadline, t->interval, &missed));
+            t->expirations += missed;
         }
         kernel::wake_all(t->readers);
         t->notify(POLLIN);
@@ -700,33 +695,16 @@ long sys_timerfd_settime(long fd, long flags, long new_value, long old_value)
         return -EINVAL;
     if (flags & ~(TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET))
         return -EINVAL;
-    if (!user_in(new_value, sizeof(struct itimerspec)))
-        return -EFAULT;
-    if (old_value && !user_ok(old_value, sizeof(struct itimerspec)))
-        return -EFAULT;
-    struct itimerspec nv;
-    std::memcpy(&nv, reinterpret_cast<const void*>(new_value), sizeof(nv));
-    for (const struct timespec* ts : { &nv.it_value, &nv.it_interval }) {
-        if (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= static_cast<long>(k_ns))
-            return -EINVAL;
-    }
+    u64 value = 0, interval = 0;
+    if (long r = read_itimerspec(new_value, old_value, &value, &interval); r < 0)
+        return r;
     if (old_value)
         get_time(t, reinterpret_cast<struct itimerspec*>(old_value));
     kernel::timer_cancel(&t->event);
     t->expirations = 0;
-    u64 value = static_cast<u64>(nv.it_value.tv_sec) * k_ns + static_cast<u64>(nv.it_value.tv_nsec);
-    t->interval = static_cast<u64>(nv.it_interval.tv_sec) * k_ns + static_cast<u64>(nv.it_interval.tv_nsec);
-    if (value == 0)
-        return 0; // disarmed
-    u64 now = kernel::monotonic_ns();
-    u64 deadline;
-    if (flags & TFD_TIMER_ABSTIME) {
-        u64 base = (t->clock == CLOCK_REALTIME || t->clock == CLOCK_REALTIME_ALARM) ? kernel::realtime_ns() : now;
-        deadline = value > base ? now + (value - base) : now;
-    } else {
-        deadline = now + value;
-    }
-    kernel::timer_start(&t->event, deadline);
+    t->interval = interval;
+    if (value != 0) // 0: disarmed
+        kernel::timer_start(&t->event, itimer_deadline(t->clock, value, flags & TFD_TIMER_ABSTIME));
     return 0;
 }
 

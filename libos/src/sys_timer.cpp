@@ -53,14 +53,9 @@ void fire(kernel::TimerEvent* ev)
     auto* t = static_cast<Timer*>(ev);
     t->overrun = 0;
     if (t->interval) {
-        u64 now = kernel::monotonic_ns();
-        u64 next = ev->deadline + t->interval;
-        if (next <= now) {
-            u64 missed = (now - ev->deadline) / t->interval;
-            t->overrun = missed > INT_MAX ? INT_MAX : static_cast<int>(missed);
-            next = ev->deadline + (missed + 1) * t->interval;
-        }
-        kernel::timer_start(ev, next);
+        u64 missed = 0;
+        kernel::timer_start(ev, itimer_next(ev->deadline, t->interval, &missed));
+        t->overrun = missed > INT_MAX ? INT_MAX : static_cast<int>(missed);
     }
     if (t->notify == SIGEV_NONE)
         return;
@@ -95,8 +90,6 @@ u64 remaining(const Timer& t)
     return t.deadline > now ? t.deadline - now : 1; // due: not yet fired, so not zero
 }
 
-bool realtime_clock(int clock) { return clock == CLOCK_REALTIME || clock == CLOCK_REALTIME_ALARM; }
-
 // Arms T to go off VALUE from now (or at VALUE on its clock, absolute), then every INTERVAL;
 // VALUE 0 disarms.
 void arm(Timer& t, u64 value, u64 interval, bool absolute)
@@ -104,15 +97,8 @@ void arm(Timer& t, u64 value, u64 interval, bool absolute)
     kernel::timer_cancel(&t);
     t.interval = interval;
     t.overrun = 0;
-    if (value == 0)
-        return;
-    u64 now = kernel::monotonic_ns();
-    u64 deadline = now + value;
-    if (absolute) {
-        u64 base = realtime_clock(t.clock) ? kernel::realtime_ns() : now;
-        deadline = value > base ? now + (value - base) : now;
-    }
-    kernel::timer_start(&t, deadline);
+    if (value != 0)
+        kernel::timer_start(&t, itimer_deadline(t.clock, value, absolute));
 }
 
 // ITIMER_REAL's constant fields, set on each use (a global constructor would run only with
@@ -146,6 +132,42 @@ long unsupported(const char* what)
 }
 
 } // namespace
+
+// ------------------------------------------------------------------ shared arithmetic
+
+long read_itimerspec(long new_value, long old_value, u64* value, u64* interval)
+{
+    if (!user_in(new_value, sizeof(struct itimerspec)))
+        return -EFAULT;
+    if (old_value && !user_ok(old_value, sizeof(struct itimerspec)))
+        return -EFAULT;
+    struct itimerspec nv;
+    std::memcpy(&nv, reinterpret_cast<const void*>(new_value), sizeof(nv));
+    if (!read_ts(nv.it_value, value) || !read_ts(nv.it_interval, interval))
+        return -EINVAL;
+    return 0;
+}
+
+u64 itimer_deadline(int clock, u64 value, bool absolute)
+{
+    u64 now = kernel::monotonic_ns();
+    if (!absolute)
+        return now + value;
+    u64 base = (clock == CLOCK_REALTIME || clock == CLOCK_REALTIME_ALARM) ? kernel::realtime_ns() : now;
+    return value > base ? now + (value - base) : now;
+}
+
+u64 itimer_next(u64 deadline, u64 interval, u64* missed)
+{
+    u64 now = kernel::monotonic_ns();
+    u64 next = deadline + interval;
+    *missed = 0;
+    if (next <= now) {
+        *missed = (now - deadline) / interval;
+        next = deadline + (*missed + 1) * interval;
+    }
+    return next;
+}
 
 // ------------------------------------------------------------------ interval timers
 
@@ -283,15 +305,9 @@ long sys_timer_settime(long id, long flags, long new_value, long old_value)
     if (!t)
         return -EINVAL;
     // Other flag bits are ignored, as Linux does.
-    if (!user_in(new_value, sizeof(struct itimerspec)))
-        return -EFAULT;
-    if (old_value && !user_ok(old_value, sizeof(struct itimerspec)))
-        return -EFAULT;
-    struct itimerspec nv;
-    std::memcpy(&nv, reinterpret_cast<const void*>(new_value), sizeof(nv));
     u64 value = 0, interval = 0;
-    if (!read_ts(nv.it_value, &value) || !read_ts(nv.it_interval, &interval))
-        return -EINVAL;
+    if (long r = read_itimerspec(new_value, old_value, &value, &interval); r < 0)
+        return r;
     if (old_value) {
         auto* out = reinterpret_cast<struct itimerspec*>(old_value);
         write_ts(remaining(*t), &out->it_value);

@@ -104,6 +104,14 @@ long sys_timerfd_create(long clock, long flags);
 long sys_timerfd_settime(long fd, long flags, long new_value, long old_value);
 long sys_timerfd_gettime(long fd, long cur);
 
+// Interval-timer arithmetic shared by timerfd and the signalling timers (sys_timer.cpp).
+// Reads a new itimerspec and checks the old one's buffer: 0, -EFAULT or -EINVAL.
+long read_itimerspec(long new_value, long old_value, u64* value, u64* interval);
+// The monotonic deadline of a timer set to VALUE, relative or absolute on CLOCK.
+u64 itimer_deadline(int clock, u64 value, bool absolute);
+// After an expiry due at DEADLINE: the next one, and the whole periods already missed.
+u64 itimer_next(u64 deadline, u64 interval, u64* missed);
+
 // timers that signal (sys_timer.cpp)
 long sys_setitimer(long which, long new_value, long old_value);
 long sys_getitimer(long which, long cur);
