@@ -276,32 +276,33 @@ if command -v wrk >/dev/null && [ "$(id -u)" = 0 ] && [ -c /dev/net/tun ]; then
 
     tap=atlb$$
     ip tuntap add "$tap" mode tap && ip addr add 192.168.211.1/24 dev "$tap" && ip link set "$tap" up
-    setsid "$atoll" run --mem 256M --net "tap:$tap" --param atoll.ip=192.168.211.2/24 \
-        "$guest/apps/httpd/httpd.img" -- --no-access-log >/dev/null 2>&1 &
-    pid=$!
-    a_rps=$none a_p99=$none
-    if wait_http http://192.168.211.2/healthz 60; then
-        wrk_runs atoll http://192.168.211.2/index.html
-        a_rps=$(printf '%s\n' "${rps[@]}" | stats) a_p99=$(printf '%s\n' "${p99[@]}" | stats)
-    else
-        log "Atoll httpd did not answer over $tap"
-    fi
-    kill -- -$pid
-    wait $pid 2>/dev/null
+    # guest_wrk NAME IP SECONDS COMMAND...: starts a guest serving httpd at IP in a process
+    # group of its own, runs wrk against it, stops it; sets g_rps and g_p99 ("- - -" if it never
+    # answered within SECONDS).
+    guest_wrk() {
+        local name=$1 ip=$2 secs=$3 pid
+        shift 3
+        g_rps=$none g_p99=$none
+        setsid "$@" >/dev/null 2>&1 &
+        pid=$!
+        if wait_http "http://$ip/healthz" "$secs"; then
+            wrk_runs "$name" "http://$ip/index.html"
+            g_rps=$(printf '%s\n' "${rps[@]}" | stats) g_p99=$(printf '%s\n' "${p99[@]}" | stats)
+        else
+            log "$name httpd did not answer over $tap"
+        fi
+        kill -- -$pid
+        wait $pid 2>/dev/null
+    }
+    guest_wrk atoll 192.168.211.2 60 "$atoll" run --mem 256M --net "tap:$tap" --param atoll.ip=192.168.211.2/24 \
+        "$guest/apps/httpd/httpd.img" -- --no-access-log
+    a_rps=$g_rps a_p99=$g_p99
     l_rps=$none l_p99=$none
     if [ $linux_ok = 1 ]; then
         linux_cmd 256M httpd atoll_ip=192.168.211.3/24 -- \
             -netdev "tap,id=n0,ifname=$tap,script=no,downscript=no" -device virtio-net-device,netdev=n0
-        setsid "${lcmd[@]}" >/dev/null 2>&1 &
-        pid=$!
-        if wait_http http://192.168.211.3/healthz 90; then
-            wrk_runs linux http://192.168.211.3/index.html
-            l_rps=$(printf '%s\n' "${rps[@]}" | stats) l_p99=$(printf '%s\n' "${p99[@]}" | stats)
-        else
-            log "Linux httpd did not answer over $tap"
-        fi
-        kill -- -$pid
-        wait $pid 2>/dev/null
+        guest_wrk linux 192.168.211.3 90 "${lcmd[@]}"
+        l_rps=$g_rps l_p99=$g_p99
     fi
     ip link del "$tap"
     record "HTTP wrk -t2 -c64 /index.html" "req/s" "$a_rps" "$l_rps" "host process" "$(cut -d' ' -f2 <<<"$h_rps")"
