@@ -718,6 +718,54 @@ long sys_ftruncate(long fd, long length)
     return f->truncate(static_cast<u64>(length));
 }
 
+// fallocate on the ramfs: mode 0 makes [offset, offset+len) part of the file (its unwritten
+// pages read as zeros and take memory when written); FALLOC_FL_KEEP_SIZE alone changes
+// nothing visible; FALLOC_FL_PUNCH_HOLE (with KEEP_SIZE) zeroes the range. Space is not
+// reserved ahead: the ramfs has no blocks to reserve, only memory, taken at the write.
+long sys_fallocate(long fd, long mode, long offset, long len)
+{
+    File* f = fd_get(static_cast<int>(fd));
+    if (!f)
+        return -EBADF;
+    if (offset < 0 || len <= 0)
+        return -EINVAL;
+    Inode* i = f->inode();
+    if (!i)
+        return -ESPIPE; // pipes, sockets
+    if (i->is_dir())
+        return -EISDIR;
+    if (!i->is_reg())
+        return -ENODEV;
+    if (!f->writable())
+        return -EBADF;
+    u64 end = static_cast<u64>(offset) + static_cast<u64>(len);
+    if (end < static_cast<u64>(offset) || end > (u64(1) << 40))
+        return -EFBIG;
+    constexpr long k_keep_size = 0x01, k_punch_hole = 0x02;
+    switch (mode) {
+    case 0:
+        return end > i->size ? file_data_truncate(i, end) : 0;
+    case k_keep_size:
+        return 0;
+    case k_keep_size | k_punch_hole: {
+        u64 stop = end < i->size ? end : i->size;
+        static const char zeros[512] = {};
+        for (u64 at = static_cast<u64>(offset); at < stop;) {
+            std::size_t n = static_cast<std::size_t>(stop - at < sizeof zeros ? stop - at : sizeof zeros);
+            long w = file_data_write(i, zeros, n, at);
+            if (w < 0)
+                return w;
+            at += static_cast<u64>(w);
+        }
+        return 0;
+    }
+    case k_punch_hole:
+        return -EOPNOTSUPP; // as Linux: a hole must keep the size
+    default:
+        return -EOPNOTSUPP; // collapse, insert, zero range, unshare
+    }
+}
+
 long sys_truncate(long path, long length)
 {
     if (length < 0)

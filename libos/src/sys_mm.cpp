@@ -75,12 +75,12 @@ RangeSet s_shared_free; // holes left by unmapped shared mappings
 long map_shared(long prot, Inode* inode, u64 offset, u64 size)
 {
     u64 first = offset / k_page_size, count = size / k_page_size;
-    // Every page of the range exists in the file (holes become zero pages).
-    if (inode->size < offset + size) {
-        // Linux maps past the end of the file too (SIGBUS on access); keep it simple and
-        // refuse instead of handing out pages that no file holds.
+    // Every page of the range holds some of the file (holes become zero pages); the last one
+    // may hold less than a page of it, its tail reading as zeros, as on Linux. Pages wholly
+    // past the end are refused: Linux maps them too (SIGBUS on access), but no file page
+    // stands behind them here.
+    if (offset + size > align_up(inode->size, k_page_size))
         return -ENXIO;
-    }
     for (u64 b = first; b < first + count; ++b) {
         if (b >= inode->block_capacity || !inode->blocks[b]) {
             char zero = 0; // a hole reads as zero: writing that zero back allocates its page
@@ -436,6 +436,31 @@ long sys_brk(long addr)
     shrink_brk_to(end);
     s_brk = want;
     return static_cast<long>(s_brk);
+}
+
+// mlock and friends: every page of a unikernel is resident (there is no swap and no paging
+// out), so locking succeeds once the arguments are valid, and says the truth.
+long sys_mlock(long addr, long len, long flags)
+{
+    if (flags & ~1L) // MLOCK_ONFAULT
+        return -EINVAL;
+    if (len == 0)
+        return 0;
+    u64 start = align_down(static_cast<u64>(addr), k_page_size);
+    u64 end = static_cast<u64>(addr) + static_cast<u64>(len);
+    if (end < start || !kernel::access_ok(start, end - start, false))
+        return -ENOMEM; // some of the range is not mapped
+    return 0;
+}
+
+long sys_munlock(long addr, long len) { return sys_mlock(addr, len, 0); }
+
+long sys_mlockall(long flags)
+{
+    constexpr long k_current = 1, k_future = 2, k_onfault = 4;
+    if (flags == 0 || (flags & ~(k_current | k_future | k_onfault)) || flags == k_onfault)
+        return -EINVAL;
+    return 0;
 }
 
 } // namespace atl::libos

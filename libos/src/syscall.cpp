@@ -202,6 +202,12 @@ long dispatch(long n, long a1, long a2, long a3, long a4, long a5, long a6)
     case SYS_msync: return sys_msync(a1, a2, a3);
     case SYS_mprotect: return sys_mprotect(a1, a2, a3);
     case SYS_madvise: return sys_madvise(a1, a2, a3);
+    case SYS_mlock: return sys_mlock(a1, a2, 0);
+    case SYS_mlock2: return sys_mlock(a1, a2, a3);
+    case SYS_munlock: return sys_munlock(a1, a2);
+    case SYS_mlockall: return sys_mlockall(a1);
+    case SYS_munlockall: return 0;
+    case SYS_fallocate: return sys_fallocate(a1, a2, a3, a4);
     case SYS_brk: return sys_brk(a1);
 
     case SYS_clock_gettime: return sys_clock_gettime(a1, a2);

@@ -132,6 +132,10 @@ long sys_mremap(long old_addr, long old_len, long new_len, long flags, long new_
 long sys_mprotect(long addr, long len, long prot);
 long sys_madvise(long addr, long len, long advice);
 long sys_brk(long addr);
+long sys_mlock(long addr, long len, long flags);
+long sys_munlock(long addr, long len);
+long sys_mlockall(long flags);
+long sys_fallocate(long fd, long mode, long offset, long len);
 
 // time
 // clock_gettime without the libOS lock, for the clocks whose reading is free of side effects;

@@ -293,6 +293,16 @@ const char* vfs_init(const char* image_name)
     return nullptr;
 }
 
+// The well-known ports getaddrinfo(..., "http", ...) and getservbyname() look up.
+constexpr const char k_services[] =
+    "ftp\t\t21/tcp\nssh\t\t22/tcp\ntelnet\t\t23/tcp\nsmtp\t\t25/tcp\t\tmail\n"
+    "domain\t\t53/tcp\ndomain\t\t53/udp\nbootps\t\t67/udp\nbootpc\t\t68/udp\ntftp\t\t69/udp\n"
+    "http\t\t80/tcp\t\twww\npop3\t\t110/tcp\nntp\t\t123/udp\nimap\t\t143/tcp\n"
+    "snmp\t\t161/udp\nldap\t\t389/tcp\nhttps\t\t443/tcp\nhttps\t\t443/udp\n"
+    "syslog\t\t514/udp\nsubmission\t587/tcp\nldaps\t\t636/tcp\nimaps\t\t993/tcp\n"
+    "pop3s\t\t995/tcp\nmqtt\t\t1883/tcp\nmysql\t\t3306/tcp\npostgresql\t5432/tcp\n"
+    "amqp\t\t5672/tcp\nredis\t\t6379/tcp\nhttp-alt\t8080/tcp\nmemcache\t11211/tcp\n";
+
 // Files a program may expect in /etc; an initrd that brings its own keeps them.
 const char* vfs_add_etc(const char* hostname)
 {
@@ -306,7 +316,8 @@ const char* vfs_add_etc(const char* hostname)
               add_file(etc, "resolv.conf", "nameserver 10.0.2.3\n") &&
               add_file(etc, "passwd", "root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n") &&
               add_file(etc, "group", "root:x:0:\nnogroup:x:65534:\n") &&
-              add_file(etc, "nsswitch.conf", "hosts: files dns\n");
+              add_file(etc, "nsswitch.conf", "hosts: files dns\n") &&
+              add_file(etc, "services", k_services);
     return ok ? nullptr : "out of memory writing /etc";
 }
 

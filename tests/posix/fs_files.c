@@ -174,6 +174,36 @@ int main(void)
 	    st.st_atim.tv_nsec, (long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
 	CHECK("utimensat missing", utimensat(AT_FDCWD, "missing", ts, 0));
 
+	// fallocate: growing, keeping the size, punching a hole; errors.
+	int fa = open("fa", O_RDWR | O_CREAT | O_TRUNC, 0644);
+	CHECK("fallocate 10000", fallocate(fa, 0, 0, 10000));
+	fstat(fa, &st);
+	SAY("size after fallocate", "%lld", (long long)st.st_size);
+	SAY("posix_fallocate past the end", "%d", posix_fallocate(fa, 12000, 100));
+	fstat(fa, &st);
+	SAY("size after posix_fallocate", "%lld", (long long)st.st_size);
+	CHECK("fallocate KEEP_SIZE past the end", fallocate(fa, FALLOC_FL_KEEP_SIZE, 20000, 10));
+	fstat(fa, &st);
+	SAY("size kept", "%lld", (long long)st.st_size);
+	pwrite(fa, "abcdef", 6, 0);
+	CHECK("fallocate PUNCH_HOLE", fallocate(fa, FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE, 1, 3));
+	char hole[6];
+	pread(fa, hole, 6, 0);
+	SAY("after the hole", "%c %d %d %d %c %c", hole[0], hole[1], hole[2], hole[3], hole[4], hole[5]);
+	CHECK("fallocate PUNCH_HOLE without KEEP_SIZE", fallocate(fa, FALLOC_FL_PUNCH_HOLE, 0, 1));
+	CHECK("fallocate len 0", fallocate(fa, 0, 0, 0));
+	CHECK("fallocate offset -1", fallocate(fa, 0, -1, 10));
+	close(fa);
+	fa = open("fa", O_RDONLY);
+	CHECK("fallocate on O_RDONLY", fallocate(fa, 0, 0, 10));
+	close(fa);
+	int fp[2];
+	pipe(fp);
+	CHECK("fallocate on a pipe", fallocate(fp[1], 0, 0, 10));
+	close(fp[0]);
+	close(fp[1]);
+	CHECK("fallocate on a bad fd", fallocate(opaque(999), 0, 0, 10));
+
 	scratch_leave("fs_files");
 	return 0;
 }

@@ -4,6 +4,10 @@
 // (pids, memory sizes, CPU counts) are printed only as properties: "> 0", "<= max".
 #include "posix_common.h"
 
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <sys/mman.h>
+
 #include <sched.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
@@ -103,6 +107,21 @@ int main(void)
 	CHECK("PR_GET_NAME", prctl(PR_GET_NAME, name, 0, 0, 0));
 	SAY("name", "%s", name);
 	CHECK("prctl bad option", prctl(-1, 0, 0, 0, 0));
+
+	// Memory locking: every page is resident; arguments are still checked.
+	char *locked = malloc(3 * 4096);
+	CHECK("mlock", mlock(locked, 4096));
+	CHECK("munlock", munlock(locked, 4096));
+	CHECK("mlock unmapped", mlock((void *)(uintptr_t)opaque(4096), 4096));
+	CHECK("mlockall 0", mlockall(opaque(0)));
+	CHECK("munlockall", munlockall());
+	free(locked);
+
+	// /etc/services
+	struct servent *se = getservbyname("http", "tcp");
+	SAY("getservbyname http/tcp", "%d", se ? ntohs((uint16_t)se->s_port) : -1);
+	se = getservbyname("ssh", "tcp");
+	SAY("getservbyname ssh/tcp", "%d", se ? ntohs((uint16_t)se->s_port) : -1);
 
 	// System calls that do not exist.
 	CHECK("syscall 4000", syscall(4000));

@@ -183,6 +183,23 @@ int main(void)
 	close(ro);
 	close(fd);
 
+	// A file shorter than a page maps shared whole: its bytes, then zeros (time zone files,
+	// mapped by the C library, are such files).
+	int small = open("small", O_RDWR | O_CREAT | O_TRUNC, 0644);
+	write(small, "hello world\n", 12);
+	char *sm = mmap(NULL, 12, PROT_READ | PROT_WRITE, MAP_SHARED, small, 0);
+	SAY("MAP_SHARED of a 12-byte file", "%s", yes(sm != MAP_FAILED));
+	if (sm != MAP_FAILED) {
+		SAY("its bytes", "%.11s", sm);
+		SAY("the rest of the page is zero", "%s", yes(sm[12] == 0 && sm[pg - 1] == 0));
+		sm[0] = 'H';
+		char first = 0;
+		pread(small, &first, 1, 0);
+		SAY("a write through the mapping reaches the file", "%c", first);
+		munmap(sm, 12);
+	}
+	close(small);
+
 	scratch_leave("time_mm");
 	return 0;
 }
