@@ -26,14 +26,6 @@ extern "C" void atoll_call_handler_on_stack(void* stack_top, void* handler, long
 
 namespace atl::libos {
 
-struct PendingSignal {
-    PendingSignal* next;
-    int sig;
-    int code;
-    int pid;
-    union sigval value;
-};
-
 namespace {
 
 constexpr int k_nsig = 65;
@@ -107,6 +99,7 @@ long enqueue(PendingSignal** queue, unsigned long* pending, int sig, int code, i
     *tail = p;
     *pending |= bit(sig);
     ++s_queued;
+    signalfd_notify(sig);
     return 0;
 }
 
@@ -251,6 +244,13 @@ void drop_pending_signals(kernel::Thread* t)
 }
 
 unsigned long g_process_pending = 0;
+
+bool take_pending_signal(unsigned long wanted, PendingSignal* out)
+{
+    ProcThread& me = self();
+    return dequeue(&me.queue, &me.sig_pending, wanted, out) ||
+           dequeue(&s_process_queue, &s_process_pending, wanted, out);
+}
 
 long signal_process(int sig, int code, int pid, union sigval value) { return send_to_process(sig, code, value, pid); }
 

@@ -211,6 +211,8 @@ long dispatch(long n, long a1, long a2, long a3, long a4, long a5, long a6)
     case SYS_brk: return sys_brk(a1);
 
     case SYS_clock_gettime: return sys_clock_gettime(a1, a2);
+    case SYS_signalfd: return sys_signalfd4(a1, a2, a3, 0);
+    case SYS_signalfd4: return sys_signalfd4(a1, a2, a3, a4);
     case SYS_setitimer: return sys_setitimer(a1, a2, a3);
     case SYS_getitimer: return sys_getitimer(a1, a2);
     case SYS_alarm: return sys_alarm(a1);

@@ -112,6 +112,9 @@ u64 itimer_deadline(int clock, u64 value, bool absolute);
 // After an expiry due at DEADLINE: the next one, and the whole periods already missed.
 u64 itimer_next(u64 deadline, u64 interval, u64* missed);
 
+// signalfd (signalfd.cpp)
+long sys_signalfd4(long fd, long maskp, long size, long flags);
+
 // timers that signal (sys_timer.cpp)
 long sys_setitimer(long which, long new_value, long old_value);
 long sys_getitimer(long which, long cur);

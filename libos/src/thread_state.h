@@ -10,7 +10,8 @@
 
 namespace atl::libos {
 
-struct PendingSignal; // sys_signal.cpp
+
+struct PendingSignal; // below
 
 struct ProcThread {
     int* clear_child_tid = nullptr; // CLONE_CHILD_CLEARTID / set_tid_address
@@ -45,6 +46,17 @@ inline bool has_deliverable_signal()
 // (si_timerid for SI_TIMER). signal_process picks a thread that does not block SIG.
 long signal_process(int sig, int code, int pid, union sigval value);
 long signal_thread(kernel::Thread* t, int sig, int code, int pid, union sigval value);
+// Takes the running thread's, else the process's, first pending signal in WANTED (signalfd).
+struct PendingSignal {
+    PendingSignal* next;
+    int sig;
+    int code;
+    int pid;
+    union sigval value;
+};
+bool take_pending_signal(unsigned long wanted, PendingSignal* out);
+// A signal was queued somewhere: signalfds watching it wake their readers (signalfd.cpp).
+void signalfd_notify(int sig);
 // Registered as the kernel's interrupt-return hook (start.cpp).
 void deliver_signals_on_interrupt_return();
 // Frees a thread's queued signals (thread exit).

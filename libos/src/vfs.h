@@ -83,7 +83,7 @@ struct Inode {
 };
 
 // ---------------------------------------------------------------------------------- files
-enum class FileKind : u8 { Other, Epoll, TimerFd, Socket, UnixSocket };
+enum class FileKind : u8 { Other, Epoll, TimerFd, SignalFd, Socket, UnixSocket };
 
 // An open file description. Reference-counted: dup() and fork-less sharing point at one.
 class File {

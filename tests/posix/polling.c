@@ -10,7 +10,9 @@
 #include <stdint.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <pthread.h>
 #include <sys/select.h>
+#include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
 
@@ -51,6 +53,71 @@ static void pipes(int p[2], int flags)
 {
 	if (pipe2(p, flags) != 0)
 		die("pipe2");
+}
+
+static void *send_usr1_later(void *arg)
+{
+	(void)arg;
+	struct timespec ms20 = { 0, 20000000 };
+	nanosleep(&ms20, NULL);
+	kill(getpid(), SIGUSR1);
+	return NULL;
+}
+
+// signalfd: blocked signals read as records, through read, poll and epoll.
+static void signalfd_checks(void)
+{
+	sigset_t m, old;
+	sigemptyset(&m);
+	sigaddset(&m, SIGUSR1);
+	sigaddset(&m, SIGRTMIN + 2);
+	sigprocmask(SIG_BLOCK, &m, &old);
+	int sfd = signalfd(-1, &m, SFD_NONBLOCK | SFD_CLOEXEC);
+	SAY("signalfd", "%s", yes(sfd >= 0));
+	struct signalfd_siginfo si[2];
+	CHECK("signalfd read, nothing pending", read(sfd, si, sizeof si[0]));
+	CHECK("signalfd read, short buffer", read(sfd, si, 10));
+	raise(SIGUSR1);
+	struct pollfd pfd = { .fd = sfd, .events = POLLIN };
+	CHECK("poll after raise", poll(&pfd, 1, 0));
+	SAY("revents", "%#x", pfd.revents);
+	CHECK("read one record", read(sfd, si, sizeof si));
+	SAY("ssi_signo is SIGUSR1", "%s", yes(si[0].ssi_signo == SIGUSR1));
+	SAY("ssi_code is SI_TKILL", "%s", yes(si[0].ssi_code == SI_TKILL));
+	union sigval v = { .sival_int = 5 };
+	sigqueue(getpid(), SIGRTMIN + 2, v);
+	v.sival_int = 6;
+	sigqueue(getpid(), SIGRTMIN + 2, v);
+	CHECK("read two queued real-time signals at once", read(sfd, si, sizeof si));
+	SAY("their values", "%d %d", si[0].ssi_int, si[1].ssi_int);
+	SAY("their code is SI_QUEUE", "%s", yes(si[0].ssi_code == SI_QUEUE && si[1].ssi_code == SI_QUEUE));
+	int ep = epoll_create1(0);
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = 77 }, out;
+	epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
+	CHECK("epoll_wait, nothing pending", epoll_wait(ep, &out, 1, 0));
+	kill(getpid(), SIGUSR1);
+	CHECK("epoll_wait after kill", epoll_wait(ep, &out, 1, 1000));
+	SAY("its data", "%u", out.data.u32);
+	CHECK("read it", read(sfd, si, sizeof si));
+	close(ep);
+	// A blocking read, woken by a signal another thread sends.
+	fcntl(sfd, F_SETFL, 0);
+	pthread_t t;
+	pthread_create(&t, NULL, send_usr1_later, NULL);
+	CHECK("blocking read woken by another thread's kill", read(sfd, si, sizeof si));
+	SAY("ssi_signo is SIGUSR1", "%s", yes(si[0].ssi_signo == SIGUSR1));
+	pthread_join(t, NULL);
+	// Changing the mask; errors.
+	sigset_t only_rt;
+	sigemptyset(&only_rt);
+	sigaddset(&only_rt, SIGRTMIN + 2);
+	CHECK("signalfd on itself (new mask) returns its fd", signalfd(sfd, &only_rt, 0) == sfd);
+	int efd = eventfd(0, 0);
+	CHECK("signalfd on an eventfd", signalfd(efd, &m, 0));
+	CHECK("signalfd bad flags", signalfd(-1, &m, opaque(0x10)));
+	close(efd);
+	close(sfd);
+	sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
 int main(void)
@@ -251,6 +318,8 @@ int main(void)
 	its = (struct itimerspec){{0, 0}, {0, 0}};
 	CHECK("disarm", timerfd_settime(tfd, 0, &its, NULL));
 	CHECK("read disarmed", read(tfd, &v, 8));
+
+	signalfd_checks();
 
 	scratch_leave("polling");
 	return 0;
