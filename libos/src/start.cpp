@@ -203,6 +203,7 @@ void run_main(void* arg)
     kernel::sched_init(s_main_stack + k_page_size, s_main_stack + k_page_size + k_main_stack_size);
     proc_init(kernel::current());
     kernel::set_interrupt_return_hook(deliver_signals_on_interrupt_return);
+    kernel::set_fault_signal_hook(fault_signal_wanted);
     kernel::boot_mark("main stack, scheduler");
     // As on Linux, the main thread is named after the program (15 characters at most);
     // threads inherit their creator's name.

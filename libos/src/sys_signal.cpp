@@ -143,6 +143,8 @@ void fill_info(siginfo_t* info, const PendingSignal& p)
     info->si_pid = p.pid;
     info->si_uid = 0;
     info->si_value = p.value;
+    if (p.fault)
+        info->si_addr = p.addr; // where si_pid and si_uid are for the other kinds
 }
 
 bool on_altstack(const ProcThread& me)
@@ -244,6 +246,17 @@ void drop_pending_signals(kernel::Thread* t)
 }
 
 unsigned long g_process_pending = 0;
+
+// A processor exception in the thread's own code becomes SIG when the program handles it: a
+// handler installed and the signal not blocked (blocked or default, the kernel's crash report
+// stays the better answer, as a blocked fault signal on Linux kills the process).
+bool fault_signal_wanted(int sig)
+{
+    if (sig < 1 || sig >= k_nsig)
+        return false;
+    void (*h)(int) = s_actions[sig].handler;
+    return h != SIG_DFL && h != SIG_IGN && !(self().sig_blocked & bit(sig));
+}
 
 bool take_pending_signal(unsigned long wanted, PendingSignal* out)
 {
@@ -513,3 +526,15 @@ long sys_rt_sigreturn()
 }
 
 } // namespace atl::libos
+
+// The kernel's fault trampoline lands here, on the faulting thread's stack with interrupts as
+// the thread had them: the handler runs; returning resumes the faulting instruction (which
+// faults again unless the handler changed something, as on Linux).
+extern "C" void atoll_fault_entry(const atl::arch::InterruptFrame*, long sig, long code, atl::u64 addr)
+{
+    using namespace atl::libos;
+    PendingSignal p { nullptr, static_cast<int>(sig), static_cast<int>(code), 0, {} };
+    p.fault = true;
+    p.addr = reinterpret_cast<void*>(addr);
+    deliver(p);
+}

@@ -53,10 +53,14 @@ struct PendingSignal {
     int code;
     int pid;
     union sigval value;
+    bool fault = false;     // from a processor exception: si_addr is `addr`
+    void* addr = nullptr;
 };
 bool take_pending_signal(unsigned long wanted, PendingSignal* out);
 // A signal was queued somewhere: signalfds watching it wake their readers (signalfd.cpp).
 void signalfd_notify(int sig);
+// Registered as the kernel's fault-signal hook (start.cpp): does the program handle SIG now?
+bool fault_signal_wanted(int sig);
 // Registered as the kernel's interrupt-return hook (start.cpp).
 void deliver_signals_on_interrupt_return();
 // Frees a thread's queued signals (thread exit).

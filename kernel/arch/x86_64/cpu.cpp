@@ -1,6 +1,12 @@
 // SPDX-License-Identifier: MIT
 #include <kernel/arch.h>
+#include <kernel/interrupts.h>
+#include <kernel/paging.h>
 #include <kernel/panic.h>
+#include <kernel/sched.h>
+
+#include <csignal>
+#include <cstring>
 
 namespace atl::arch {
 
@@ -201,7 +207,79 @@ void cpu_init()
 
 } // namespace atl::arch
 
+extern "C" void atoll_fault_trampoline(); // isr.S
+
+namespace atl::kernel {
+
+namespace {
+
+bool (*s_fault_signal_hook)(int sig) = nullptr;
+
+struct FaultSignal {
+    int sig = 0;
+    int code = 0;
+    u64 addr = 0;
+};
+
+// The signal Linux sends for each exception a program can handle.
+FaultSignal signal_for(const arch::InterruptFrame& f)
+{
+    constexpr int k_segv_maperr = 1, k_segv_accerr = 2, k_si_kernel = 0x80, k_fpe_intdiv = 1,
+                  k_fpe_fltinv = 7, k_ill_illopn = 2, k_bus_adraln = 1;
+    switch (f.vector) {
+    case 0: return { SIGFPE, k_fpe_intdiv, f.rip };
+    case 3: return { SIGTRAP, k_si_kernel, 0 }; // int3: Linux says SI_KERNEL
+    case 6: return { SIGILL, k_ill_illopn, f.rip };
+    case 13: return { SIGSEGV, k_si_kernel, 0 };
+    case 14: return { SIGSEGV, (f.error_code & 1) ? k_segv_accerr : k_segv_maperr, arch::read_cr2() };
+    case 16:
+    case 19: return { SIGFPE, k_fpe_fltinv, f.rip };
+    case 17: return { SIGBUS, k_bus_adraln, arch::read_cr2() };
+    default: return {};
+    }
+}
+
+// Rewrites the exception's return so that the thread runs atoll_fault_trampoline on its own
+// stack, below a copy of the faulting context (and at least 128 bytes below its stack
+// pointer, in case the code it interrupted keeps data under it).
+bool redirect_to_signal(arch::InterruptFrame* frame)
+{
+    if (!s_fault_signal_hook || !(frame->rflags & (1u << 9)))
+        return false; // no libOS, or the fault came from code running with interrupts off
+    Thread* t = current();
+    if (!t || t->kernel_thread || in_idle())
+        return false;
+    FaultSignal fs = signal_for(*frame);
+    if (!fs.sig || !s_fault_signal_hook(fs.sig))
+        return false;
+    // Exceptions without an IST stack (#DE, #UD, ...) run on the thread's stack, just below
+    // its stack pointer: the copy then goes below this handler's own frames, not over them.
+    u64 below = frame->rsp - 128;
+    u64 here = reinterpret_cast<u64>(__builtin_frame_address(0));
+    if (here < frame->rsp && frame->rsp - here < 64 * 1024)
+        below = here - 512;
+    u64 ctx = (below - sizeof(arch::InterruptFrame)) & ~u64(15);
+    if (ctx > frame->rsp || !access_ok(ctx, frame->rsp - ctx, true))
+        return false; // the stack itself is the problem
+    std::memcpy(reinterpret_cast<void*>(ctx), frame, sizeof(arch::InterruptFrame));
+    frame->rsp = ctx;
+    frame->rip = reinterpret_cast<u64>(atoll_fault_trampoline);
+    frame->rdi = ctx;
+    frame->rsi = static_cast<u64>(fs.sig);
+    frame->rdx = static_cast<u64>(fs.code);
+    frame->rcx = fs.addr;
+    return true;
+}
+
+} // namespace
+
+void set_fault_signal_hook(bool (*wants)(int sig)) { s_fault_signal_hook = wants; }
+
+} // namespace atl::kernel
+
 extern "C" void atoll_exception(atl::arch::InterruptFrame* frame)
 {
+    if (atl::kernel::redirect_to_signal(frame))
+        return;
     atl::kernel::panic_from_exception(*frame);
 }

@@ -96,6 +96,23 @@ isr_common:
     add $16, %rsp
     iretq
 
+    // A fault turned into a signal (cpu.cpp, redirect_to_signal): entered by the exception's
+    // iretq on the thread's own stack, %rsp = %rdi = the saved context (an InterruptFrame,
+    // 16-byte aligned), %rsi = signal, %rdx = si_code, %rcx = address. The libOS runs the
+    // handler; if it returns, the context is restored and the faulting instruction resumed.
+    .global atoll_fault_trampoline
+    .type atoll_fault_trampoline, @function
+atoll_fault_trampoline:
+    // The arguments are already where atoll_fault_entry(ctx, sig, code, addr) wants them.
+    mov %rdi, %rbx              // callee-saved: the context, to come back to
+    xor %ebp, %ebp              // backtraces stop here
+    call atoll_fault_entry      // %rsp is 16-byte aligned at the call
+    mov %rbx, %rsp
+    POP_GPRS
+    add $16, %rsp               // vector, error code
+    iretq                       // rip, cs, rflags, rsp, ss of the faulting context
+    .size atoll_fault_trampoline, .-atoll_fault_trampoline
+
     .section .rodata
     .balign 8
     .global isr_table

@@ -45,6 +45,13 @@ void irq_disable();
 // code was a thread's own, not the kernel's), with interrupts off, after the handler: the
 // libOS delivers signals there.
 void set_interrupt_return_hook(void (*hook)());
+// A processor exception in a thread's own code (interrupts were on, not a kernel thread) asks
+// this hook whether the program handles its signal (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP).
+// If so, the faulting context is saved on the thread's stack and the thread continues in
+// atoll_fault_entry(context, sig, si_code, address), defined by the libOS; when that returns,
+// the saved context is resumed. Otherwise, or when the thread's stack cannot take the
+// context (a stack overflow), the kernel panics with its crash report.
+void set_fault_signal_hook(bool (*wants)(int sig));
 // Waits for the next interrupt with interrupts enabled; returns with them disabled.
 void idle_wait();
 
