@@ -19,7 +19,12 @@ bool s_uart_present = false;
 constexpr u16 k_log_port = 0xe9;
 bool s_log_port = false;
 
-void log_write(const char* s, std::size_t n)
+void log_write(const char* s, std::size_t n) { log_port_write(s, n); }
+} // namespace
+
+bool has_log_port() { return s_log_port; }
+
+void log_port_write(const char* s, std::size_t n)
 {
     if (!s_log_port) {
         console_write(s, n);
@@ -28,7 +33,6 @@ void log_write(const char* s, std::size_t n)
     for (std::size_t i = 0; i < n; ++i)
         arch::outb(k_log_port, static_cast<u8>(s[i]));
 }
-} // namespace
 
 void console_init()
 {

@@ -217,15 +217,17 @@ void run_main(void* arg)
 
 } // namespace
 
-// Descriptors 0, 1 and 2: the console.
+// Descriptors 0, 1 and 2: the console; stderr on the kernel log port when there is one
+// (/dev/debugcon: `atoll run` shows it on its stderr, so `2>file` works as on Linux).
 void open_console_fds()
 {
     for (int fd = 0; fd < 3; ++fd) {
+        const char* path = fd == 2 && kernel::has_log_port() ? "/dev/debugcon" : "/dev/console";
         Lookup lk;
         File* f = nullptr;
-        if (resolve(root(), "/dev/console", k_follow, &lk) < 0 || !lk.inode ||
-            open_inode(lk.inode, O_RDWR, "/dev/console", &f) < 0 || fd_install(f, false) != fd)
-            kernel::panic("cannot open /dev/console as descriptor %d", fd);
+        if (resolve(root(), path, k_follow, &lk) < 0 || !lk.inode || open_inode(lk.inode, O_RDWR, path, &f) < 0 ||
+            fd_install(f, false) != fd)
+            kernel::panic("cannot open %s as descriptor %d", path, fd);
     }
 }
 

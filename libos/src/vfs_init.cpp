@@ -50,6 +50,13 @@ long console_write(const void* buf, std::size_t n)
     kernel::console_write(static_cast<const char*>(buf), n);
     return static_cast<long>(n);
 }
+// The application's stderr when the VM has a kernel log port: `atoll run` prints it on its
+// own stderr, apart from stdout (the serial console). Not a terminal.
+long errlog_write(const void* buf, std::size_t n)
+{
+    kernel::log_port_write(static_cast<const char*>(buf), n);
+    return static_cast<long>(n);
+}
 // FIXME: console input. Until the UART receive path exists, the console reads as end of file.
 long console_read(void*, std::size_t, bool) { return 0; }
 long console_ioctl(unsigned long request, long arg)
@@ -93,6 +100,7 @@ const DeviceOps k_null { null_read, null_write, always_ready, nullptr };
 const DeviceOps k_zero { zero_read, null_write, always_ready, nullptr };
 const DeviceOps k_random { random_read, null_write, always_ready, nullptr };
 const DeviceOps k_console { console_read, console_write, always_ready, console_ioctl };
+const DeviceOps k_errlog { console_read, errlog_write, always_ready, nullptr };
 
 // ------------------------------------------------------------------------------ /proc
 
@@ -283,6 +291,7 @@ const char* vfs_init(const char* image_name)
               add_special(dev, "random", S_IFCHR | 0666, &k_random, nullptr) &&
               add_special(dev, "console", S_IFCHR | 0620, &k_console, nullptr) &&
               add_special(dev, "tty", S_IFCHR | 0666, &k_console, nullptr) &&
+              (!kernel::has_log_port() || add_special(dev, "debugcon", S_IFCHR | 0620, &k_errlog, nullptr)) &&
               add_symlink(dev, "stdin", "/proc/self/fd/0") && add_symlink(dev, "stdout", "/proc/self/fd/1") &&
               add_symlink(dev, "stderr", "/proc/self/fd/2") && add_symlink(dev, "fd", "/proc/self/fd") &&
               add_special(proc, "meminfo", S_IFREG | 0444, nullptr, gen_meminfo) &&

@@ -9,9 +9,9 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d -t atoll-posix.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 mkdir "$work/scratch"
-POSIX_SCRATCH="$work/scratch" "$host_bin" </dev/null >"$work/host.txt" 2>&1 || {
-    echo "compare: the host run failed ($?)"; cat "$work/host.txt"; exit 1; }
-# The guest's console carries both its stdout and stderr; atoll's own notes go to stderr.
+POSIX_SCRATCH="$work/scratch" "$host_bin" </dev/null >"$work/host.txt" 2>"$work/host.err" || {
+    echo "compare: the host run failed ($?)"; cat "$work/host.err" "$work/host.txt"; exit 1; }
+# stdout against stdout: the guest's stderr goes to atoll's stderr, with atoll's own notes.
 rc=0
 "$root/atoll" run --mem 128M --timeout 120 "$image" </dev/null >"$work/atoll.txt" 2>"$work/atoll.err" || rc=$?
 if [ $rc != 0 ]; then
