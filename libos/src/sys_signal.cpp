@@ -221,7 +221,9 @@ long send_to_process(long sig, int code, union sigval value = {}, int pid = stat
         return 0;
     int s = static_cast<int>(sig);
     kernel::Thread* target = kernel::current();
-    if (proc(target).sig_blocked & bit(s)) {
+    // From a timer's interrupt the running thread may be a kernel thread (the network's):
+    // never a target, it takes no signals.
+    if (target->kernel_thread || (proc(target).sig_blocked & bit(s))) {
         target = nullptr;
         for (kernel::Thread* t = kernel::first_thread(); t && !target; t = kernel::next_thread(t)) {
             if (t->state != kernel::ThreadState::Dead && !t->kernel_thread && !(proc(t).sig_blocked & bit(s)))

@@ -32,13 +32,14 @@ constexpr u64 k_ns = 1000000000;
 constexpr int k_max_timers = 256;
 constexpr int k_sigev_thread_id = 4; // SIGEV_THREAD_ID (Linux)
 
+// All zero until timer_create (or itimer_real) fills it in: the table then costs no image bytes.
 struct Timer : kernel::TimerEvent {
     bool used = false;
     int id = 0;
-    int clock = CLOCK_MONOTONIC;
-    int notify = SIGEV_SIGNAL;
-    int signo = SIGALRM;
-    int code = SI_TIMER;
+    int clock = 0;
+    int notify = 0;
+    int signo = 0;
+    int code = 0;
     int tid = 0; // SIGEV_THREAD_ID's thread
     union sigval value {};
     u64 interval = 0; // ns
@@ -293,6 +294,7 @@ long sys_timer_create(long clock, long sevp, long idp)
     t.clock = static_cast<int>(clock);
     t.notify = ev.sigev_notify;
     t.signo = ev.sigev_signo;
+    t.code = SI_TIMER;
     t.tid = tid;
     t.value = sevp ? ev.sigev_value : sigval { .sival_int = id };
     *reinterpret_cast<int*>(idp) = id;
