@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# `atoll run` keeps the application's stdout and stderr apart, as a Linux process's are, and
+# a signal to `atoll run` stops its guest. usage: streams.sh ATOLL HELLO_IMAGE SLEEPER_IMAGE
+set -u
+atoll=$1 image=$2 sleeper=$3
+out=$(mktemp) err=$(mktemp)
+trap 'rm -f "$out" "$err"' EXIT
+fail() { echo "streams: FAIL: $*"; echo "--- stdout"; cat "$out"; echo "--- stderr"; cat "$err"; exit 1; }
+"$atoll" run "$image" -- --exit banana >"$out" 2>"$err"
+rc=$?
+[ $rc = 2 ] || fail "exit status $rc, want 2"
+grep -q "^Hello from Atoll$" "$out" || fail "stdout lacks the program's output"
+grep -q "hello: bad --exit value" "$err" || fail "stderr lacks the program's error message"
+grep -q "bad --exit value" "$out" && fail "the error message is on stdout"
+grep -q "^atoll: booting" "$err" || fail "stderr lacks atoll's own note (overwritten?)"
+echo "streams: stdout and stderr apart"
+
+# SIGTERM to atoll run: the guest (a sleeper) stops too, status 143.
+setsid "$atoll" run "$sleeper" -- 30 >"$out" 2>"$err" &
+pid=$!
+for _ in $(seq 100); do grep -q "^atoll: booting" "$err" && break; sleep 0.1; done
+sleep 0.5
+qemu=$(pgrep -P "$pid" -f qemu-system) || fail "no QEMU child of atoll run"
+kill -TERM "$pid"
+wait "$pid"
+rc=$?
+[ $rc = 143 ] || fail "atoll run exited $rc after SIGTERM, want 143"
+for _ in $(seq 50); do kill -0 "$qemu" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$qemu" 2>/dev/null && { kill -KILL "$qemu"; fail "QEMU still running after atoll run was stopped"; }
+echo "streams: SIGTERM stops the guest"
