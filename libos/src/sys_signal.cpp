@@ -252,12 +252,23 @@ unsigned long g_process_pending = 0;
 // A processor exception in the thread's own code becomes SIG when the program handles it: a
 // handler installed and the signal not blocked (blocked or default, the kernel's crash report
 // stays the better answer, as a blocked fault signal on Linux kills the process).
-bool fault_signal_wanted(int sig)
+bool fault_signal_wanted(int sig, u64 sp, u64* stack_top)
 {
     if (sig < 1 || sig >= k_nsig)
         return false;
     void (*h)(int) = s_actions[sig].handler;
-    return h != SIG_DFL && h != SIG_IGN && !(self().sig_blocked & bit(sig));
+    ProcThread& me = self();
+    if (h == SIG_DFL || h == SIG_IGN || (me.sig_blocked & bit(sig)))
+        return false;
+    // SA_ONSTACK: the saved context and the handler go on the alternate stack (which is what
+    // lets a program handle the overflow of its own stack).
+    // Not when the fault came from the alternate stack itself (SP: the faulting code's).
+    *stack_top = 0;
+    u64 base = reinterpret_cast<u64>(me.altstack_sp);
+    bool on_it = me.altstack_sp && sp >= base && sp < base + me.altstack_size;
+    if ((s_actions[sig].flags & SA_ONSTACK) && !(me.altstack_flags & SS_DISABLE) && !on_it)
+        *stack_top = (base + me.altstack_size) & ~u64(15);
+    return true;
 }
 
 bool take_pending_signal(unsigned long wanted, PendingSignal* out)

@@ -60,7 +60,8 @@ bool take_pending_signal(unsigned long wanted, PendingSignal* out);
 // A signal was queued somewhere: signalfds watching it wake their readers (signalfd.cpp).
 void signalfd_notify(int sig);
 // Registered as the kernel's fault-signal hook (start.cpp): does the program handle SIG now?
-bool fault_signal_wanted(int sig);
+// *stack_top: where the handler is to run, or 0 for the thread's own stack.
+bool fault_signal_wanted(int sig, u64 sp, u64* stack_top); // sp: the faulting code's
 // Registered as the kernel's interrupt-return hook (start.cpp).
 void deliver_signals_on_interrupt_return();
 // Frees a thread's queued signals (thread exit).

@@ -3,9 +3,10 @@
 // write to a read-only page and a non-canonical address, with si_code and si_addr; a handler
 // that repairs the page with mprotect and returns (the faulting write then succeeds); SIGFPE
 // for an integer division by zero; SIGILL for ud2; SIGTRAP for int3 (execution continues after
-// it); a fault handled on the alternate stack.
+// it); a fault handled on the alternate stack; a thread's stack overflow caught there.
 #include "posix_common.h"
 
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
@@ -17,6 +18,8 @@ static void *volatile got_addr;
 static char *volatile repair_page;
 static long pagesize;
 static char altstack[1 << 16];
+static char *volatile alt_lo = altstack; // the alternate stack `escape` checks it ran on
+static volatile size_t alt_len = sizeof altstack;
 
 static void escape(int sig, siginfo_t *si, void *uc)
 {
@@ -25,7 +28,7 @@ static void escape(int sig, siginfo_t *si, void *uc)
 	got_code = si->si_code;
 	got_addr = si->si_addr;
 	char here;
-	on_alt = &here >= altstack && &here < altstack + sizeof altstack;
+	on_alt = &here >= alt_lo && &here < alt_lo + alt_len;
 	siglongjmp(jump, 1);
 }
 
@@ -63,6 +66,33 @@ static void on(int sig, void (*h)(int, siginfo_t *, void *), int flags)
 			SAY(label, "signal %d code %d", (int)got_sig, (int)got_code);       \
 		}                                                                           \
 	} while (0)
+
+static int recurse(int n)
+{
+	volatile char buf[512];
+	buf[0] = (char)n;
+	if (n > 1000000) // never reached: 128 KB of stack end first (keeps compilers from objecting)
+		return 0;
+	return recurse(n + 1) + buf[0];
+}
+
+// A thread with a small stack overflows it; its SIGSEGV handler runs on the thread's
+// alternate stack and jumps out.
+static void *overflow(void *arg)
+{
+	(void)arg;
+	static char alt[1 << 16];
+	stack_t ss = { .ss_sp = alt, .ss_size = sizeof alt };
+	sigaltstack(&ss, NULL);
+	alt_lo = alt;
+	alt_len = sizeof alt;
+	got_sig = 0;
+	on_alt = 0;
+	if (sigsetjmp(jump, 1) == 0)
+		recurse(0);
+	int ok = got_sig == SIGSEGV && on_alt;
+	return (void *)(intptr_t)ok;
+}
 
 int main(void)
 {
@@ -108,6 +138,16 @@ int main(void)
 	on(SIGSEGV, escape, SA_ONSTACK);
 	EXPECT_FAULT("write to address 24, SA_ONSTACK", *(volatile int *)(uintptr_t)opaque(24) = 1);
 	SAY("the handler ran on the alternate stack", "%s", yes(on_alt));
+
+	// Stack overflow in a thread, caught on its alternate stack (SA_ONSTACK is still set).
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 128 * 1024);
+	pthread_t t;
+	void *ok = NULL;
+	pthread_create(&t, &attr, overflow, NULL);
+	pthread_join(t, &ok);
+	SAY("stack overflow caught on the alternate stack", "%s", yes(ok != NULL));
 
 	munmap(ro, pagesize);
 	munmap(repair_page, pagesize);

@@ -213,7 +213,7 @@ namespace atl::kernel {
 
 namespace {
 
-bool (*s_fault_signal_hook)(int sig) = nullptr;
+bool (*s_fault_signal_hook)(int sig, u64 sp, u64* stack_top) = nullptr;
 
 struct FaultSignal {
     int sig = 0;
@@ -250,16 +250,18 @@ bool redirect_to_signal(arch::InterruptFrame* frame)
     if (!t || t->kernel_thread || in_idle())
         return false;
     FaultSignal fs = signal_for(*frame);
-    if (!fs.sig || !s_fault_signal_hook(fs.sig))
+    u64 stack_top = 0;
+    if (!fs.sig || !s_fault_signal_hook(fs.sig, frame->rsp, &stack_top))
         return false;
+    u64 top = stack_top ? stack_top : frame->rsp;
     // Exceptions without an IST stack (#DE, #UD, ...) run on the thread's stack, just below
     // its stack pointer: the copy then goes below this handler's own frames, not over them.
-    u64 below = frame->rsp - 128;
+    u64 below = top - 128;
     u64 here = reinterpret_cast<u64>(__builtin_frame_address(0));
-    if (here < frame->rsp && frame->rsp - here < 64 * 1024)
+    if (here < top && top - here < 64 * 1024)
         below = here - 512;
     u64 ctx = (below - sizeof(arch::InterruptFrame)) & ~u64(15);
-    if (ctx > frame->rsp || !access_ok(ctx, frame->rsp - ctx, true))
+    if (ctx > top || !access_ok(ctx, top - ctx, true))
         return false; // the stack itself is the problem
     std::memcpy(reinterpret_cast<void*>(ctx), frame, sizeof(arch::InterruptFrame));
     frame->rsp = ctx;
@@ -273,7 +275,7 @@ bool redirect_to_signal(arch::InterruptFrame* frame)
 
 } // namespace
 
-void set_fault_signal_hook(bool (*wants)(int sig)) { s_fault_signal_hook = wants; }
+void set_fault_signal_hook(bool (*wants)(int sig, u64 sp, u64* stack_top)) { s_fault_signal_hook = wants; }
 
 } // namespace atl::kernel
 

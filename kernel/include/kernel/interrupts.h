@@ -47,11 +47,12 @@ void irq_disable();
 void set_interrupt_return_hook(void (*hook)());
 // A processor exception in a thread's own code (interrupts were on, not a kernel thread) asks
 // this hook whether the program handles its signal (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP).
-// If so, the faulting context is saved on the thread's stack and the thread continues in
+// If so, the faulting context is saved on the thread's stack (or at the top of the stack the
+// hook names in *stack_top: the alternate signal stack) and the thread continues in
 // atoll_fault_entry(context, sig, si_code, address), defined by the libOS; when that returns,
-// the saved context is resumed. Otherwise, or when the thread's stack cannot take the
-// context (a stack overflow), the kernel panics with its crash report.
-void set_fault_signal_hook(bool (*wants)(int sig));
+// the saved context is resumed. Otherwise, or when the stack cannot take the context (a
+// stack overflow without an alternate stack), the kernel panics with its crash report.
+void set_fault_signal_hook(bool (*wants)(int sig, u64 sp, u64* stack_top));
 // Waits for the next interrupt with interrupts enabled; returns with them disabled.
 void idle_wait();
 
