@@ -16,28 +16,38 @@ namespace {
 
 constexpr long k_ns = 1000000000;
 
-bool valid_clock(long clock, u64* now)
+// The clocks by what they read: every Linux clock id Atoll knows is one of these.
+enum class ClockKind { Realtime, Monotonic, ProcessCpu, ThreadCpu, Unknown };
+
+ClockKind clock_kind(long clock)
 {
     switch (clock) {
     case CLOCK_REALTIME:
     case CLOCK_REALTIME_COARSE:
     case CLOCK_TAI:
-        *now = kernel::realtime_ns();
-        return true;
+        return ClockKind::Realtime;
     case CLOCK_MONOTONIC:
     case CLOCK_MONOTONIC_RAW:
     case CLOCK_MONOTONIC_COARSE:
     case CLOCK_BOOTTIME:
-        *now = kernel::monotonic_ns();
-        return true;
+        return ClockKind::Monotonic;
     case CLOCK_PROCESS_CPUTIME_ID:
-        *now = kernel::process_cpu_ns();
-        return true;
+        return ClockKind::ProcessCpu;
     case CLOCK_THREAD_CPUTIME_ID:
-        *now = kernel::thread_cpu_ns(kernel::current());
-        return true;
+        return ClockKind::ThreadCpu;
     default:
-        return false;
+        return ClockKind::Unknown;
+    }
+}
+
+bool valid_clock(long clock, u64* now)
+{
+    switch (clock_kind(clock)) {
+    case ClockKind::Realtime: *now = kernel::realtime_ns(); return true;
+    case ClockKind::Monotonic: *now = kernel::monotonic_ns(); return true;
+    case ClockKind::ProcessCpu: *now = kernel::process_cpu_ns(); return true;
+    case ClockKind::ThreadCpu: *now = kernel::thread_cpu_ns(kernel::current()); return true;
+    default: return false;
     }
 }
 
@@ -90,23 +100,11 @@ long sys_clock_gettime(long clock, long ts)
 bool clock_gettime_unlocked(long clock, long ts, long* result)
 {
     u64 now = 0;
-    switch (clock) {
-    case CLOCK_REALTIME:
-    case CLOCK_REALTIME_COARSE:
-    case CLOCK_TAI:
-        if (!kernel::realtime_ns_ready(&now))
-            return false;
-        break;
-    case CLOCK_MONOTONIC:
-    case CLOCK_MONOTONIC_RAW:
-    case CLOCK_MONOTONIC_COARSE:
-    case CLOCK_BOOTTIME:
-        if (!kernel::monotonic_ns_ready(&now))
-            return false;
-        break;
-    default:
-        return false;
-    }
+    ClockKind kind = clock_kind(clock);
+    bool ready = (kind == ClockKind::Realtime && kernel::realtime_ns_ready(&now)) ||
+                 (kind == ClockKind::Monotonic && kernel::monotonic_ns_ready(&now));
+    if (!ready)
+        return false; // the CPU clocks, an unknown id, or a first read still to do
     if (!user_ok(ts, sizeof(struct timespec)))
         return false; // the locked path reports EFAULT (the tables may be mid-change)
     to_timespec(now, reinterpret_cast<struct timespec*>(ts));
