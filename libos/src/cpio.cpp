@@ -71,6 +71,17 @@ bool CpioReader::next(CpioEntry* out)
     if (data_at > m_size || m_size - data_at < filesize)
         return fail("initrd: cpio file data runs past the end");
     if (std::strcmp(name, "TRAILER!!!") == 0) {
+        // Archives may be concatenated (as Linux's initramfs allows), with NUL padding between
+        // them: another "0707" after the padding starts the next one.
+        std::size_t at = pad4(data_at + filesize);
+        while (at < m_size && m_data[at] == 0)
+            ++at;
+        if (at < m_size && m_size - at >= 4 && std::memcmp(m_data + at, "0707", 4) == 0) {
+            m_pos = at;
+            return next(out);
+        }
+        if (at < m_size)
+            return fail("initrd: data after the cpio trailer is not another archive");
         m_done = true;
         return false;
     }

@@ -217,17 +217,31 @@ void run_main(void* arg)
 
 } // namespace
 
+constexpr const char* k_stdin_file = "/.atoll/stdin";
+
 // Descriptors 0, 1 and 2: the console; stderr on the kernel log port when there is one
 // (/dev/debugcon: `atoll run` shows it on its stderr, so `2>file` works as on Linux).
 void open_console_fds()
 {
+    // stdin from a file when the loader brought one (`atoll run app < FILE`: the file rides in
+    // the initrd as /.atoll/stdin): reads give its bytes, then end of file. It leaves the tree.
+    Lookup in;
+    bool stdin_file = resolve(root(), k_stdin_file, 0, &in) == 0 && in.inode && in.inode->is_reg();
     for (int fd = 0; fd < 3; ++fd) {
         const char* path = fd == 2 && kernel::has_log_port() ? "/dev/debugcon" : "/dev/console";
+        if (fd == 0 && stdin_file)
+            path = k_stdin_file;
         Lookup lk;
         File* f = nullptr;
-        if (resolve(root(), path, k_follow, &lk) < 0 || !lk.inode || open_inode(lk.inode, O_RDWR, path, &f) < 0 ||
+        int flags = fd == 0 && stdin_file ? O_RDONLY : O_RDWR;
+        if (resolve(root(), path, k_follow, &lk) < 0 || !lk.inode || open_inode(lk.inode, flags, path, &f) < 0 ||
             fd_install(f, false) != fd)
             kernel::panic("cannot open %s as descriptor %d", path, fd);
+    }
+    if (stdin_file) {
+        Inode* dir = dir_find(root(), ".atoll");
+        if (dir && dir_remove(dir, "stdin") == 0 && dir->entry_count == 0)
+            (void)dir_remove(root(), ".atoll");
     }
 }
 

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# `atoll run` keeps the application's stdout and stderr apart, as a Linux process's are, and
-# a signal to `atoll run` stops its guest. usage: streams.sh ATOLL HELLO_IMAGE SLEEPER_IMAGE
+# `atoll run` keeps the application's stdout and stderr apart, as a Linux process's are, gives
+# it a regular file as stdin (< FILE, --stdin FILE), and a signal to `atoll run` stops its
+# guest. usage: streams.sh ATOLL HELLO_IMAGE SLEEPER_IMAGE WC_IMAGE
 set -u
-atoll=$1 image=$2 sleeper=$3
+atoll=$1 image=$2 sleeper=$3 wc=$4
 out=$(mktemp) err=$(mktemp)
 trap 'rm -f "$out" "$err"' EXIT
 fail() { echo "streams: FAIL: $*"; echo "--- stdout"; cat "$out"; echo "--- stderr"; cat "$err"; exit 1; }
@@ -15,6 +16,18 @@ grep -q "hello: bad --exit value" "$err" || fail "stderr lacks the program's err
 grep -q "bad --exit value" "$out" && fail "the error message is on stdout"
 grep -q "^atoll: booting" "$err" || fail "stderr lacks atoll's own note (overwritten?)"
 echo "streams: stdout and stderr apart"
+
+# stdin from a file: its bytes, then end of file; /dev/null and pipes: the console (empty).
+input=$(mktemp)
+printf 'one two\nthree\n' >"$input"
+got=$("$atoll" run "$wc" <"$input" 2>"$err") || fail "wc < FILE failed: $got"
+[ "$got" = "wc: 2 3 14" ] || { rm -f "$input"; fail "wc < FILE printed '$got', want 'wc: 2 3 14'"; }
+got=$("$atoll" run --stdin "$input" "$wc" </dev/null 2>"$err")
+[ "$got" = "wc: 2 3 14" ] || { rm -f "$input"; fail "wc --stdin FILE printed '$got'"; }
+got=$("$atoll" run "$wc" </dev/null 2>"$err")
+[ "$got" = "wc: 0 0 0" ] || { rm -f "$input"; fail "wc < /dev/null printed '$got'"; }
+rm -f "$input"
+echo "streams: stdin from a file"
 
 # SIGTERM to atoll run: the guest (a sleeper) stops too, status 143.
 setsid "$atoll" run "$sleeper" -- 30 >"$out" 2>"$err" &

@@ -122,3 +122,29 @@ TEST(Cpio, LyingSizesAreCaught)
 }
 
 } // namespace
+
+TEST(Cpio, ConcatenatedArchivesAreOneTree)
+{
+    Builder first, second;
+    first.add("etc/a", 0100644, "1");
+    first.trailer();
+    while (first.out.size() % 512) // block padding, as cpio -o writes it
+        first.out += '\0';
+    second.add(".atoll/stdin", 0100600, "input");
+    second.trailer();
+    std::string err;
+    EXPECT_EQ(names(first.out + second.out, &err), (std::vector<std::string> { "etc/a:1", ".atoll/stdin:input" }));
+    EXPECT_EQ(err, "");
+}
+
+TEST(Cpio, JunkAfterTheTrailerIsAnError)
+{
+    Builder b;
+    b.add("x", 0100644, "1");
+    b.trailer();
+    std::string err;
+    names(b.out + "junk", &err);
+    EXPECT_NE(err, "");
+    names(b.out + std::string(600, '\0'), &err); // padding alone is fine
+    EXPECT_EQ(err, "");
+}
