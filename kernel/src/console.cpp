@@ -19,7 +19,6 @@ bool s_uart_present = false;
 constexpr u16 k_log_port = 0xe9;
 bool s_log_port = false;
 
-void log_write(const char* s, std::size_t n) { log_port_write(s, n); }
 } // namespace
 
 bool has_log_port() { return s_log_port; }
@@ -77,7 +76,7 @@ void log(const char* fmt, ...)
         n = 0;
     std::size_t len = prefix + (static_cast<std::size_t>(n) < sizeof(buf) - prefix - 1 ? n : sizeof(buf) - prefix - 2);
     buf[len++] = '\n';
-    log_write(buf, len);
+    log_port_write(buf, len);
 }
 
 void console_printf(const char* fmt, ...)

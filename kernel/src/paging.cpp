@@ -37,9 +37,9 @@ alignas(PageTables) unsigned char s_tables_storage[sizeof(PageTables)];
 
 u64 addr(const char* p) { return reinterpret_cast<u64>(p); }
 
-// access_ok's memo: the last mapping it found accessible. Every edit of the tables bumps the
-// generation, which invalidates it (also for a check that an interrupt overtook mid-walk: it
-// stores the generation it started with). A system call's pointer usually lies in the same
+// access_ok's memo (checked inline, paging.h): the last mapping the walk found accessible.
+// Every edit of the tables bumps the generation, which invalidates it (also for a walk that an
+// interrupt overtook: it stores the generation it started with). A system call's pointer usually lies in the same
 // stack or heap mapping as the last one, and a walk cost ~230 ns under TCG.
 using detail::OkMemo;
 OkMemo& s_ok_memo = detail::g_ok_memo;
@@ -126,10 +126,7 @@ bool access_ok_walk(u64 a, u64 len, bool write)
     if (a + len < a || !s_tables)
         return false;
     u64 end = a + len;
-    u64 generation = s_generation;
-    const OkMemo memo = s_ok_memo;
-    if (memo.generation == generation && a >= memo.start && end <= memo.end && (memo.writable || !write))
-        return true;
+    u64 generation = s_generation; // the memo stored below is valid for the tables as they were here
     for (u64 page = align_down(a, k_page_size); page < end;) {
         PageTables::Mapping m;
         if (!s_tables->query(page, &m) || m.access == Access::None)

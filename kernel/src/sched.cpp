@@ -226,7 +226,6 @@ void sched_init(u64 stack_low, u64 stack_high)
     s_slice_start_ns = 0;
 }
 
-
 Thread* find_thread(int tid)
 {
     for (Thread* t = s_all.front(); t; t = s_all.next(t)) {

@@ -98,8 +98,9 @@ u64 monotonic_ns()
 {
     if (!s_tsc_hz)
         calibrate();
-    u64 t = arch::read_tsc() - s_tsc_at_boot;
-    return static_cast<u64>((static_cast<unsigned __int128>(t) * s_ns_mult) >> s_ns_shift);
+    u64 ns = 0;
+    (void)monotonic_ns_ready(&ns);
+    return ns;
 }
 
 bool realtime_ns_ready(u64* ns)

@@ -1396,25 +1396,13 @@ extern "C" void atoll_network_stats() { atl::net::log_net_stats(); }
 
 // musl's socket() and socketpair(), replaced: a program calling either links this file (and
 // lwIP) in; one that never does leaves both out of its image.
-namespace {
-
-int syscall_result(long r)
-{
-    if (r < 0) {
-        errno = static_cast<int>(-r);
-        return -1;
-    }
-    return static_cast<int>(r);
-}
-
-} // namespace
-
 extern "C" int socket(int domain, int type, int protocol)
 {
-    return syscall_result(__atoll_syscall(SYS_socket, domain, type, protocol, 0, 0, 0));
+    return static_cast<int>(atl::libos::syscall_result(__atoll_syscall(SYS_socket, domain, type, protocol, 0, 0, 0)));
 }
 
 extern "C" int socketpair(int domain, int type, int protocol, int sv[2])
 {
-    return syscall_result(__atoll_syscall(SYS_socketpair, domain, type, protocol, reinterpret_cast<long>(sv), 0, 0));
+    return static_cast<int>(atl::libos::syscall_result(
+        __atoll_syscall(SYS_socketpair, domain, type, protocol, reinterpret_cast<long>(sv), 0, 0)));
 }

@@ -759,10 +759,8 @@ long sys_fallocate(long fd, long mode, long offset, long len)
         }
         return 0;
     }
-    case k_punch_hole:
-        return -EOPNOTSUPP; // as Linux: a hole must keep the size
     default:
-        return -EOPNOTSUPP; // collapse, insert, zero range, unshare
+        return -EOPNOTSUPP; // as Linux: a hole without KEEP_SIZE; collapse, insert, zero range
     }
 }
 

@@ -73,10 +73,9 @@ long timeout_from(long ts, u64* deadline, bool* no_wait)
         return 0;
     if (!user_in(ts, sizeof(struct timespec)))
         return -EFAULT;
-    auto* t = reinterpret_cast<const struct timespec*>(ts);
-    if (t->tv_sec < 0 || t->tv_nsec < 0 || t->tv_nsec >= static_cast<long>(k_ns))
+    u64 ns = 0;
+    if (!timespec_ns(*reinterpret_cast<const struct timespec*>(ts), &ns))
         return -EINVAL;
-    u64 ns = static_cast<u64>(t->tv_sec) * k_ns + static_cast<u64>(t->tv_nsec);
     *no_wait = ns == 0;
     *deadline = kernel::monotonic_ns() + ns;
     return 0;
@@ -650,20 +649,9 @@ TimerFd* timerfd_of(int fd)
     return f && f->kind() == FileKind::TimerFd ? static_cast<TimerFd*>(f) : nullptr;
 }
 
-void to_ts(u64 ns, struct timespec* ts)
-{
-    ts->tv_sec = static_cast<time_t>(ns / k_ns);
-    ts->tv_nsec = static_cast<long>(ns % k_ns);
-}
-
 long get_time(TimerFd* t, struct itimerspec* out)
 {
-    *out = {};
-    to_ts(t->interval, &out->it_interval);
-    if (t->event.armed()) {
-        u64 now = kernel::monotonic_ns();
-        to_ts(t->event.deadline > now ? t->event.deadline - now : 1, &out->it_value);
-    }
+    write_itimerspec(t->event, t->interval, out);
     return 0;
 }
 

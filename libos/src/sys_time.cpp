@@ -53,20 +53,9 @@ bool valid_clock(long clock, u64* now)
 
 bool read_timespec(long p, u64* ns)
 {
-    if (!user_in(p, sizeof(struct timespec)))
-        return false;
-    auto* ts = reinterpret_cast<const struct timespec*>(p);
-    if (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= k_ns)
-        return false;
-    *ns = static_cast<u64>(ts->tv_sec) * k_ns + static_cast<u64>(ts->tv_nsec);
-    return true;
+    return user_in(p, sizeof(struct timespec)) && timespec_ns(*reinterpret_cast<const struct timespec*>(p), ns);
 }
 
-void to_timespec(u64 ns, struct timespec* ts)
-{
-    ts->tv_sec = static_cast<time_t>(ns / k_ns);
-    ts->tv_nsec = static_cast<long>(ns % k_ns);
-}
 
 // Sleeps on the scheduler's timer (the CPU halts if nothing else runs). A signal ends the
 // sleep early with EINTR and the time left in *rem.
@@ -79,12 +68,26 @@ long sleep_ns(u64 ns, long rem)
         return 0;
     if (rem) {
         u64 now = kernel::monotonic_ns();
-        to_timespec(deadline > now ? deadline - now : 0, reinterpret_cast<struct timespec*>(rem));
+        ns_timespec(deadline > now ? deadline - now : 0, reinterpret_cast<struct timespec*>(rem));
     }
     return -EINTR;
 }
 
 } // namespace
+
+bool timespec_ns(const struct timespec& ts, u64* ns)
+{
+    if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= k_ns)
+        return false;
+    *ns = static_cast<u64>(ts.tv_sec) * k_ns + static_cast<u64>(ts.tv_nsec);
+    return true;
+}
+
+void ns_timespec(u64 ns, struct timespec* ts)
+{
+    ts->tv_sec = static_cast<time_t>(ns / k_ns);
+    ts->tv_nsec = static_cast<long>(ns % k_ns);
+}
 
 long sys_clock_gettime(long clock, long ts)
 {
@@ -93,7 +96,7 @@ long sys_clock_gettime(long clock, long ts)
         return -EINVAL;
     if (!user_ok(ts, sizeof(struct timespec)))
         return -EFAULT;
-    to_timespec(now, reinterpret_cast<struct timespec*>(ts));
+    ns_timespec(now, reinterpret_cast<struct timespec*>(ts));
     return 0;
 }
 
@@ -107,7 +110,7 @@ bool clock_gettime_unlocked(long clock, long ts, long* result)
         return false; // the CPU clocks, an unknown id, or a first read still to do
     if (!user_ok(ts, sizeof(struct timespec)))
         return false; // the locked path reports EFAULT (the tables may be mid-change)
-    to_timespec(now, reinterpret_cast<struct timespec*>(ts));
+    ns_timespec(now, reinterpret_cast<struct timespec*>(ts));
     *result = 0;
     return true;
 }
@@ -137,7 +140,7 @@ long sys_clock_getres(long clock, long ts)
         return 0;
     if (!user_ok(ts, sizeof(struct timespec)))
         return -EFAULT;
-    to_timespec(1, reinterpret_cast<struct timespec*>(ts));
+    ns_timespec(1, reinterpret_cast<struct timespec*>(ts));
     return 0;
 }
 
@@ -215,14 +218,9 @@ extern "C" int clock_gettime(clockid_t clock, struct timespec* ts)
     using namespace atl;
     long r = 0;
     if (libos::clock_gettime_unlocked(clock, reinterpret_cast<long>(ts), &r)) {
-        if (libos::has_deliverable_signal() || kernel::current()->interrupt_pending) [[unlikely]]
-            libos::deliver_pending_signals();
+        libos::deliver_signals_after_unlocked_call();
         return 0;
     }
-    r = __atoll_syscall(SYS_clock_gettime, clock, reinterpret_cast<long>(ts), 0, 0, 0, 0);
-    if (r < 0) {
-        errno = static_cast<int>(-r);
-        return -1;
-    }
-    return 0;
+    return static_cast<int>(
+        libos::syscall_result(__atoll_syscall(SYS_clock_gettime, clock, reinterpret_cast<long>(ts), 0, 0, 0, 0)));
 }

@@ -69,28 +69,6 @@ void fire(kernel::TimerEvent* ev)
     (void)signal_process(t->signo, t->code, pid, t->value);
 }
 
-bool read_ts(const struct timespec& ts, u64* ns)
-{
-    if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= static_cast<long>(k_ns))
-        return false;
-    *ns = static_cast<u64>(ts.tv_sec) * k_ns + static_cast<u64>(ts.tv_nsec);
-    return true;
-}
-
-void write_ts(u64 ns, struct timespec* ts)
-{
-    ts->tv_sec = static_cast<time_t>(ns / k_ns);
-    ts->tv_nsec = static_cast<long>(ns % k_ns);
-}
-
-u64 remaining(const Timer& t)
-{
-    if (!t.armed())
-        return 0;
-    u64 now = kernel::monotonic_ns();
-    return t.deadline > now ? t.deadline - now : 1; // due: not yet fired, so not zero
-}
-
 // Arms T to go off VALUE from now (or at VALUE on its clock, absolute), then every INTERVAL;
 // VALUE 0 disarms.
 void arm(Timer& t, u64 value, u64 interval, bool absolute)
@@ -112,6 +90,18 @@ Timer& itimer_real()
     t.signo = SIGALRM;
     t.code = SI_KERNEL;
     return t;
+}
+
+// An interval timer's time left and period in microseconds, rounded up: a pending timer
+// never reads as 0.
+void read_itimer(const Timer& t, struct itimerval* out)
+{
+    auto tv = [](u64 ns) {
+        u64 us = (ns + 999) / 1000;
+        return timeval { static_cast<time_t>(us / 1000000), static_cast<suseconds_t>(us % 1000000) };
+    };
+    out->it_value = tv(itimer_left(t));
+    out->it_interval = tv(t.interval);
 }
 
 Timer* timer_of(long id)
@@ -144,7 +134,7 @@ long read_itimerspec(long new_value, long old_value, u64* value, u64* interval)
         return -EFAULT;
     struct itimerspec nv;
     std::memcpy(&nv, reinterpret_cast<const void*>(new_value), sizeof(nv));
-    if (!read_ts(nv.it_value, value) || !read_ts(nv.it_interval, interval))
+    if (!timespec_ns(nv.it_value, value) || !timespec_ns(nv.it_interval, interval))
         return -EINVAL;
     return 0;
 }
@@ -168,6 +158,20 @@ u64 itimer_next(u64 deadline, u64 interval, u64* missed)
         next = deadline + (*missed + 1) * interval;
     }
     return next;
+}
+
+u64 itimer_left(const kernel::TimerEvent& ev)
+{
+    if (!ev.armed())
+        return 0;
+    u64 now = kernel::monotonic_ns();
+    return ev.deadline > now ? ev.deadline - now : 1; // due: not yet fired, so not zero
+}
+
+void write_itimerspec(const kernel::TimerEvent& ev, u64 interval, struct itimerspec* out)
+{
+    ns_timespec(itimer_left(ev), &out->it_value);
+    ns_timespec(interval, &out->it_interval);
 }
 
 // ------------------------------------------------------------------ interval timers
@@ -195,17 +199,9 @@ long sys_setitimer(long which, long new_value, long old_value)
             std::memset(reinterpret_cast<void*>(old_value), 0, sizeof(struct itimerval));
         return value ? unsupported("setitimer(ITIMER_VIRTUAL / ITIMER_PROF)") : 0;
     }
-    Timer& t = itimer_real();
-    if (old_value) {
-        auto* out = reinterpret_cast<struct itimerval*>(old_value);
-        u64 left = remaining(t);
-        out->it_value = { static_cast<time_t>(left / k_ns), static_cast<suseconds_t>((left % k_ns + 999) / 1000) };
-        out->it_interval = { static_cast<time_t>(t.interval / k_ns), static_cast<suseconds_t>(t.interval % k_ns / 1000) };
-        if (out->it_value.tv_usec == 1000000)
-            out->it_value = { out->it_value.tv_sec + 1, 0 };
-    }
-    // Linux rounds a non-zero value below the timer's resolution up rather than disarming.
-    arm(t, value, interval, false);
+    if (old_value)
+        read_itimer(itimer_real(), reinterpret_cast<struct itimerval*>(old_value));
+    arm(itimer_real(), value, interval, false);
     return 0;
 }
 
@@ -219,18 +215,13 @@ long sys_getitimer(long which, long cur)
     std::memset(out, 0, sizeof(*out));
     if (which != ITIMER_REAL)
         return 0; // never armed (setitimer refuses to)
-    u64 left = remaining(s_itimer_real);
-    out->it_value = { static_cast<time_t>(left / k_ns), static_cast<suseconds_t>((left % k_ns + 999) / 1000) };
-    if (out->it_value.tv_usec == 1000000)
-        out->it_value = { out->it_value.tv_sec + 1, 0 };
-    out->it_interval = { static_cast<time_t>(s_itimer_real.interval / k_ns),
-        static_cast<suseconds_t>(s_itimer_real.interval % k_ns / 1000) };
+    read_itimer(itimer_real(), out);
     return 0;
 }
 
 long sys_alarm(long seconds)
 {
-    u64 left = remaining(itimer_real());
+    u64 left = itimer_left(itimer_real());
     arm(itimer_real(), static_cast<u64>(static_cast<unsigned>(seconds)) * k_ns, 0, false);
     // Whole seconds left, rounded to nearest, at least 1 if one was pending (as Linux).
     u64 secs = (left + k_ns / 2) / k_ns;
@@ -311,9 +302,7 @@ long sys_timer_settime(long id, long flags, long new_value, long old_value)
     if (long r = read_itimerspec(new_value, old_value, &value, &interval); r < 0)
         return r;
     if (old_value) {
-        auto* out = reinterpret_cast<struct itimerspec*>(old_value);
-        write_ts(remaining(*t), &out->it_value);
-        write_ts(t->interval, &out->it_interval);
+        write_itimerspec(*t, t->interval, reinterpret_cast<struct itimerspec*>(old_value));
     }
     arm(*t, value, interval, flags & TIMER_ABSTIME);
     return 0;
@@ -326,9 +315,7 @@ long sys_timer_gettime(long id, long cur)
         return -EINVAL;
     if (!user_ok(cur, sizeof(struct itimerspec)))
         return -EFAULT;
-    auto* out = reinterpret_cast<struct itimerspec*>(cur);
-    write_ts(remaining(*t), &out->it_value);
-    write_ts(t->interval, &out->it_interval);
+    write_itimerspec(*t, t->interval, reinterpret_cast<struct itimerspec*>(cur));
     return 0;
 }
 

@@ -232,9 +232,7 @@ long dispatch(long n, long a1, long a2, long a3, long a4, long a5, long a6)
     case SYS_exit_group: sys_exit_group(a1);
     case SYS_set_tid_address: return sys_set_tid_address(a1);
     case SYS_arch_prctl: return sys_arch_prctl(a1, a2);
-    case SYS_getpid: return k_pid;
-    case SYS_gettid: return sys_gettid();
-    case SYS_getppid: return 0;
+    // getpid, gettid, getppid: unlocked_call, below.
     case SYS_getuid:
     case SYS_geteuid:
     case SYS_getgid:
@@ -304,9 +302,6 @@ long dispatch(long n, long a1, long a2, long a3, long a4, long a5, long a6)
 
 } // namespace atl::libos
 
-// Every system call of the application arrives here as a function call. The libOS runs with
-// interrupts off (one CPU: that is its lock); signals for the thread are delivered on the way
-// back, with the application's interrupt state restored.
 namespace atl::libos {
 
 namespace {
@@ -329,15 +324,15 @@ bool unlocked_call(long n, long a1, long a2, long* r)
 
 } // namespace atl::libos
 
+// Every system call of the application arrives here as a function call. The libOS runs with
+// interrupts off (one CPU: that is its lock); signals for the thread are delivered on the way
+// back, with the application's interrupt state restored.
 extern "C" long __atoll_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6)
 {
     using namespace atl;
     long r = 0;
     if (libos::unlocked_call(n, a1, a2, &r)) {
-        // Signals are still delivered on the way back (a thread spinning on the clock can be
-        // stopped by one); a signal raised while this check runs waits for the next call.
-        if (libos::has_deliverable_signal() || kernel::current()->interrupt_pending)
-            libos::deliver_pending_signals();
+        libos::deliver_signals_after_unlocked_call();
         return r;
     }
     kernel::IrqState irq = kernel::irq_save();

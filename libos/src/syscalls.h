@@ -5,12 +5,30 @@
 // validates them, and returns a value >= 0 or -errno, as the Linux kernel would.
 
 #include <kernel/paging.h>
+#include <kernel/sched.h>
 #include <kernel/types.h>
 
+#include <cerrno>
 #include <cstddef>
 
 // The entry point from musl (toolchain/musl/syscall_arch.h).
 extern "C" long __atoll_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6);
+
+namespace atl::libos {
+// A system call's result as a C library function returns it: -errno becomes errno and -1
+// (for the libc functions the libOS defines in musl's place: socket, clock_gettime...).
+inline long syscall_result(long r)
+{
+    if (r < 0) {
+        errno = static_cast<int>(-r);
+        return -1;
+    }
+    return r;
+}
+}
+
+struct timespec;
+struct itimerspec;
 
 namespace atl::libos {
 
@@ -104,6 +122,10 @@ long sys_timerfd_create(long clock, long flags);
 long sys_timerfd_settime(long fd, long flags, long new_value, long old_value);
 long sys_timerfd_gettime(long fd, long cur);
 
+// timespec <-> ns (sys_time.cpp): false for a negative time or tv_nsec out of [0, 10^9).
+bool timespec_ns(const struct timespec& ts, u64* ns);
+void ns_timespec(u64 ns, struct timespec* ts);
+
 // Interval-timer arithmetic shared by timerfd and the signalling timers (sys_timer.cpp).
 // Reads a new itimerspec and checks the old one's buffer: 0, -EFAULT or -EINVAL.
 long read_itimerspec(long new_value, long old_value, u64* value, u64* interval);
@@ -111,6 +133,9 @@ long read_itimerspec(long new_value, long old_value, u64* value, u64* interval);
 u64 itimer_deadline(int clock, u64 value, bool absolute);
 // After an expiry due at DEADLINE: the next one, and the whole periods already missed.
 u64 itimer_next(u64 deadline, u64 interval, u64* missed);
+// The time left before EV (0: disarmed; a due timer reads as 1 ns, never 0) and the period.
+u64 itimer_left(const kernel::TimerEvent& ev);
+void write_itimerspec(const kernel::TimerEvent& ev, u64 interval, struct itimerspec* out);
 
 // signalfd (signalfd.cpp)
 long sys_signalfd4(long fd, long maskp, long size, long flags);

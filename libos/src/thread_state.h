@@ -46,6 +46,15 @@ inline bool has_deliverable_signal()
 // (si_timerid for SI_TIMER). signal_process picks a thread that does not block SIG.
 long signal_process(int sig, int code, int pid, union sigval value);
 long signal_thread(kernel::Thread* t, int sig, int code, int pid, union sigval value);
+// After a call served without the libOS lock (getpid, clock_gettime...): signals are still
+// delivered on the way back, so a thread spinning on such calls can be stopped by one (a
+// signal raised while this check runs waits for the next call or interrupt).
+inline void deliver_signals_after_unlocked_call()
+{
+    if (has_deliverable_signal() || kernel::current()->interrupt_pending) [[unlikely]]
+        deliver_pending_signals();
+}
+
 // Takes the running thread's, else the process's, first pending signal in WANTED (signalfd).
 struct PendingSignal {
     PendingSignal* next;
