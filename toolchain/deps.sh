@@ -25,7 +25,6 @@ build_pkgs=(
     cpio "packs root file systems (add_unikernel ROOTFS, atoll run --rootfs)"
 )
 bench_pkgs=(
-    wrk "the HTTP benchmark's client"
     gnuplot-nox "the benchmark charts (PNG)"
     linux-perf "profiles QEMU's time (tests/bench/qemu-profile.sh)"
 )
@@ -37,6 +36,10 @@ test_pkgs=(
     g++ "builds the host unit tests and the test harness"
     libgtest-dev "host unit tests (GoogleTest)"
     curl "the HTTP tests' client"
+    wrk "the load tests' and the HTTP benchmark's client (tests/net/load.sh)"
+    iproute2 "network namespaces and tap devices for the tap tests (ip netns, ip tuntap)"
+    iputils-ping "ping into the guest after a load run (tests/net/load.sh)"
+    jq "writes bench.json (tests/bench/bench-report.sh) and checks it"
 )
 
 missing=()
