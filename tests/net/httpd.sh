@@ -7,23 +7,25 @@
 # usage: httpd.sh ATOLL IMAGE LOADGEN MACHINE user|tap
 #   user: QEMU's user network with a port forward. Its forwarder accepts only a few
 #         connections at a time (see tests/net/README.md), so the 64-connection load runs in:
-#   tap:  a tap device with a static address on each side (root needed; exit 77 = skipped).
+#   tap:  a tap device with a static address on each side, inside a network namespace of the
+#         test's own (tests/net/lib.sh: tap, QEMU and every client in it; root needed; exit
+#         77 = skipped).
 set -u -o pipefail
 atoll=$1 image=$2 loadgen=$3 machine=${4:-microvm} mode=${5:-user}
 . "$(dirname "$0")/lib.sh"
 
 tmp=$(mktemp -d -t atoll-httpd.XXXXXX)
 guest=""
-tap=""
+ns="" # the network namespace in tap mode; the clients run in it (in_netns)
 cleanup() {
     # The guest runs in a process group of its own (setsid): `atoll run` and its QEMU go together.
-    [ -z "$guest" ] || { kill -- "-$guest" 2>/dev/null; wait "$guest" 2>/dev/null; }
-    [ -z "$tap" ] || ip link del "$tap" 2>/dev/null
+    stop_group "$guest"
+    [ -z "$ns" ] || netns_destroy "$ns"
     echo "---- guest log (tail)"
     tail -n 20 "$tmp/guest.log" 2>/dev/null
     rm -rf "$tmp"
 }
-trap cleanup EXIT
+netns_traps cleanup
 failures=0
 pass() { echo "ok   $1"; }
 fail() { echo "FAIL $1${2:+ ($2)}"; failures=$((failures + 1)); }
@@ -34,30 +36,29 @@ head -c $((16 * 1024 * 1024)) /dev/urandom >"$tmp/rootfs/www/big.bin"
 big_sha=$(sha256sum <"$tmp/rootfs/www/big.bin" | cut -d' ' -f1)
 
 if [ "$mode" = tap ]; then
-    if [ "$(id -u)" != 0 ] || [ ! -c /dev/net/tun ]; then
+    if ! netns_usable; then
         echo "httpd.sh: SKIPPED: a tap device needs root and /dev/net/tun"
         exit 77
     fi
-    tap=atl$$
-    subnet=$((100 + RANDOM % 100))
-    if ! ip tuntap add "$tap" mode tap || ! ip addr add "192.168.$subnet.1/24" dev "$tap" || ! ip link set "$tap" up; then
-        tap=""
-        echo "httpd.sh: SKIPPED: cannot create a tap device here"
+    if ! ns=$(netns_create httpd) || ! netns_tap "$ns" tap0 "$NETNS_HOST_IP/24"; then
+        echo "httpd.sh: SKIPPED: cannot create a network namespace with a tap device here"
         exit 77
     fi
-    guest_ip=192.168.$subnet.2
-    setsid "$atoll" run --machine "$machine" --mem 256M --rootfs "$tmp/rootfs" --net "tap:$tap" --param "atoll.ip=$guest_ip/24" \
-        "$image" -- --no-access-log >"$tmp/guest.log" 2>&1 &
-    guest=$!
-    host=$guest_ip
+    netns_spawn "$ns" "$tmp/guest.log" "$atoll" run --machine "$machine" --mem 256M --rootfs "$tmp/rootfs" --net tap:tap0 \
+        --param "atoll.ip=$NETNS_GUEST_IP/24" "$image" -- --no-access-log
+    guest=$spawned_pid
+    host=$NETNS_GUEST_IP
     port=80
 else
     port=$(free_port)
-    setsid "$atoll" run --machine "$machine" --mem 256M --rootfs "$tmp/rootfs" --port "$port:80" "$image" -- --no-access-log \
-        >"$tmp/guest.log" 2>&1 &
-    guest=$!
+    netns_spawn "" "$tmp/guest.log" "$atoll" run --machine "$machine" --mem 256M --rootfs "$tmp/rootfs" --port "$port:80" \
+        "$image" -- --no-access-log
+    guest=$spawned_pid
     host=127.0.0.1
 fi
+# Every client runs where the guest's network is: inside the namespace in tap mode.
+curl_bin=$(type -P curl)
+curl() { in_netns "$ns" "$curl_bin" "$@"; }
 wait_for "$tmp/guest.log" "httpd: listening on port 80" 90 || exit 1
 base=http://$host:$port
 
@@ -80,7 +81,7 @@ got=$(curl -sS --max-time 120 "$base/big.bin" | sha256sum | cut -d' ' -f1)
 [ "$got" = "$big_sha" ] && pass "16 MiB download, sha256 matches" || fail "16 MiB download" "sha256 $got"
 
 # Bad clients, each followed by a normal request.
-raw() { timeout 20 bash -c 'exec 3<>"/dev/tcp/$0/$1" || exit 99; cat "$2" >&3; cat <&3' "$host" "$port" "$1"; }
+raw() { in_netns "$ns" timeout 20 bash -c 'exec 3<>"/dev/tcp/$0/$1" || exit 99; cat "$2" >&3; cat <&3' "$host" "$port" "$1"; }
 head -c 4096 /dev/urandom >"$tmp/garbage"
 raw "$tmp/garbage" >"$tmp/garbage.out" 2>/dev/null
 [ "$(curl -sS --max-time 30 "$base/healthz")" = ok ] && pass "garbage bytes, then a normal request" || fail "after garbage"
@@ -93,13 +94,13 @@ curl -sS --max-time 30 "$base/big.bin" 2>/dev/null | head -c 100000 >/dev/null #
     fail "after a client hung up"
 
 # Load: zero errors.
-if out=$("$loadgen" --host "$host" --port "$port" --path /healthz --requests 10000 --timeout 300 2>&1); then
+if out=$(in_netns "$ns" "$loadgen" --host "$host" --port "$port" --path /healthz --requests 10000 --timeout 300 2>&1); then
     pass "10,000 sequential keep-alive requests: $(tail -n1 <<<"$out")"
 else
     fail "10,000 sequential keep-alive requests" "$out"
 fi
 if [ "$mode" = tap ]; then
-    if out=$("$loadgen" --host "$host" --port "$port" --path /index.html --concurrency 64 --requests 100 --timeout 300 2>&1); then
+    if out=$(in_netns "$ns" "$loadgen" --host "$host" --port "$port" --path /index.html --concurrency 64 --requests 100 --timeout 300 2>&1); then
         pass "64 concurrent connections: $(tail -n1 <<<"$out")"
     else
         fail "64 concurrent connections" "$out"
