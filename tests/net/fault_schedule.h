@@ -24,7 +24,7 @@ struct Faults {
     double duplicate = 0; // probability that a frame is delivered twice
     double reorder = 0;   // probability that a frame is held back until ...
     unsigned reorder_gap = 1; // ... this many later frames have left, or ...
-    uint64_t reorder_timeout_ns = 100'000'000; // ... this long after it was due
+    uint64_t reorder_timeout_ns = 10'000'000; // ... this long after it was due
     uint64_t rate_bps = 0; // link rate in bits per second (0: unlimited)
 };
 

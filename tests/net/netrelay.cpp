@@ -20,8 +20,10 @@
 //   --both, --to-guest, --from-guest: which direction the fault options after it set
 //   (default: both). Fault options:
 //   --drop P  --duplicate P  --reorder P  (probabilities, 0..1)
-//   --delay MS  --jitter MS  --reorder-gap K  --reorder-timeout MS  --rate MBIT
-//   --queue-frames N  --queue-bytes N  (memory bounds; a frame beyond them is dropped, counted)
+//   --delay MS  --jitter MS  --reorder-gap K (1)  --reorder-timeout MS (10)  --rate MBIT
+//   --queue-frames N (4096)  --queue-bytes N (16 MiB): memory bounds; a frame beyond them is
+//   dropped and counted, as by a router's full queue
+// Without --seed the seed comes from the clock; it is printed either way.
 #include "fault_schedule.h"
 
 #include <arpa/inet.h>
