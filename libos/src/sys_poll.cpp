@@ -304,6 +304,11 @@ struct EpollItem {
     u32 events = 0;
     u64 data = 0;
     bool disabled = false; // EPOLLONESHOT fired
+    // On the ready list only because it was reported and is level-triggered (it may no longer
+    // be ready). New readiness moves such an item to the back, so the ready list stays in the
+    // order in which files became ready: a server sees requests of different connections in
+    // arrival order.
+    bool requeued = false;
 };
 
 class EpollFile final : public File {
@@ -379,10 +384,12 @@ public:
                 out[n].events = ev;
                 out[n].data.u64 = it->data;
                 ++n;
-                if (it->events & EPOLLONESHOT)
+                if (it->events & EPOLLONESHOT) {
                     it->disabled = true;
-                else if (!(it->events & EPOLLET))
+                } else if (!(it->events & EPOLLET)) {
+                    it->requeued = true;
                     m_ready.push_back(it);
+                }
             }
             if (n || no_wait)
                 return n;
@@ -415,6 +422,9 @@ private:
 
     void mark_ready(EpollItem* it)
     {
+        if (it->ready_node.linked() && it->requeued)
+            m_ready.remove(it);
+        it->requeued = false;
         if (!it->ready_node.linked())
             m_ready.push_back(it);
         kernel::wake_all(m_waiters);
@@ -429,7 +439,9 @@ private:
             ep->remove(it);
             return;
         }
-        if (!it->disabled)
+        // Only a change that makes the item ready counts: a socket also reports changes the
+        // watch does not ask for (room to send, for an EPOLLIN watch).
+        if (!it->disabled && ready_events(it))
             ep->mark_ready(it);
     }
 

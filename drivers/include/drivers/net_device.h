@@ -6,6 +6,10 @@
 
 #include <kernel/types.h>
 
+namespace atl::kernel {
+class DumpOutput;
+}
+
 namespace atl::drivers {
 
 struct NetStats {
@@ -13,6 +17,11 @@ struct NetStats {
     u64 tx_packets = 0, tx_bytes = 0, tx_full = 0;
     u64 interrupts = 0;
     u64 bad_device_entries = 0; // used-ring entries the device got wrong (rejected)
+    // Recoveries from a lost notification: the transmit queue notified again because the
+    // device made no progress on it for a while; received frames found by that same watchdog
+    // without an interrupt. Non-zero means a notification handshake was missed.
+    u64 tx_kicks = 0;
+    u64 rx_missed_interrupts = 0;
 };
 
 struct FramePart {
@@ -29,6 +38,9 @@ public:
     [[nodiscard]] virtual bool transmit(const FramePart* parts, std::size_t count) = 0;
     virtual const NetStats& stats() const = 0;
     virtual const char* name() const = 0;
+    // The device's part of the state dump (kernel/dump.h): its queues' indices, interrupt
+    // suppression and free buffers, read at one instant with interrupts off.
+    virtual void dump(kernel::DumpOutput& out) = 0;
 
     // Received frames are handed to this callback from the device's service thread.
     using Receiver = void (*)(void* context, const u8* frame, std::size_t len);

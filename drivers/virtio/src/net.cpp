@@ -9,11 +9,14 @@
 #include "devices.h"
 
 #include <drivers/net_device.h>
+#include <kernel/arch.h>
 #include <kernel/console.h>
+#include <kernel/dump.h>
 #include <kernel/heap.h>
 #include <kernel/interrupts.h>
 #include <kernel/memory.h>
 #include <kernel/sched.h>
+#include <kernel/time.h>
 #include <virtio/virtqueue.h>
 
 #include <cstdio>
@@ -31,6 +34,8 @@ constexpr std::size_t k_header = 12; // struct virtio_net_hdr with num_buffers (
 constexpr std::size_t k_buffer = 2048;
 constexpr u16 k_max_queue = 256;
 constexpr u16 k_rx = 0, k_tx = 1;
+constexpr unsigned k_rx_batch = 32;          // receive buffers given back per publish
+constexpr u64 k_watchdog_ns = 100'000'000;  // see VirtioNet::watchdog_locked()
 
 struct Queue {
     Virtqueue* vq = nullptr;
@@ -50,6 +55,8 @@ public:
     drivers::NetStats m_stats;
     kernel::WaitQueue wait;
     bool work = false;
+    u16 rx_unpublished = 0;           // reposted receive buffers not yet published
+    u64 tx_completed_at_watchdog = 0; // the transmit queue's completions at the last watchdog look
     char m_name[24] = "virtio-net";
     u8 assembly[65536]; // a frame spread over several receive buffers
 
@@ -70,6 +77,10 @@ public:
         reclaim_tx_locked();
         if (free_tx_count == 0) {
             ++m_stats.tx_full;
+            // Every buffer is the device's: if it missed a notification it would never look
+            // at the ring again (EVENT_IDX asks only once per crossing). A notification it
+            // did not need costs it one look.
+            kick_tx_locked();
             kernel::irq_restore(s);
             return false;
         }
@@ -96,6 +107,8 @@ public:
         kernel::irq_restore(s);
         return ok;
     }
+
+    void kick_tx_locked() { t->notify(k_tx); }
 
     void reclaim_tx_locked()
     {
@@ -182,10 +195,22 @@ public:
         return true;
     }
 
+    // Gives a receive buffer back; the device sees it at the next publish_rx().
     void repost(u16 index)
     {
         kernel::IrqState s = kernel::irq_save();
-        if (post_rx_locked(index)) {
+        if (post_rx_locked(index))
+            ++rx_unpublished;
+        kernel::irq_restore(s);
+    }
+
+    // Publishes the reposted buffers in one batch: one idx store and one notification check
+    // (a full barrier) per batch instead of per frame.
+    void publish_rx()
+    {
+        kernel::IrqState s = kernel::irq_save();
+        if (rx_unpublished) {
+            rx_unpublished = 0;
             rx.vq->publish();
             if (rx.vq->needs_notify())
                 t->notify(k_rx);
@@ -193,25 +218,55 @@ public:
         kernel::irq_restore(s);
     }
 
+    // Transmit buffers the device holds: none means nothing is waiting on a notification.
+    bool tx_in_flight_locked() const { return free_tx_count < tx.size; }
+
+    // Called when the service thread has slept k_watchdog_ns with transmit buffers in flight
+    // and no interrupt: if the device completed none of them since the last look, it missed
+    // a notification (or we missed its interrupt): notify again and drain both queues.
+    void watchdog_locked()
+    {
+        reclaim_tx_locked();
+        u64 completed = tx.vq->stats().completed;
+        if (tx_in_flight_locked() && completed == tx_completed_at_watchdog) {
+            ++m_stats.tx_kicks;
+            kick_tx_locked();
+        }
+        tx_completed_at_watchdog = completed;
+        if (rx.vq->more_used()) {
+            ++m_stats.rx_missed_interrupts;
+            work = true;
+        }
+    }
+
     static void service(void* arg)
     {
         auto* self = static_cast<VirtioNet*>(arg);
         for (;;) {
             kernel::IrqState s = kernel::irq_save();
-            while (!self->work)
-                (void)kernel::block(&self->wait, 0, false);
+            while (!self->work) {
+                // Sleep until an interrupt; while the device holds transmit buffers, wake up
+                // now and then to check it is still working on them (watchdog_locked()).
+                u64 deadline = self->tx_in_flight_locked() ? kernel::monotonic_ns() + k_watchdog_ns : 0;
+                if (kernel::block(&self->wait, deadline, false) == kernel::WakeReason::TimedOut && !self->work)
+                    self->watchdog_locked();
+            }
             self->work = false;
             kernel::irq_restore(s);
             for (;;) {
                 const u8* frame = nullptr;
                 std::size_t len = 0;
+                unsigned batch = 0;
                 while (self->next_frame(&frame, &len)) {
-                    if (!frame)
-                        continue;
-                    ++self->m_stats.rx_packets;
-                    self->m_stats.rx_bytes += len;
-                    self->deliver(frame, len);
+                    if (frame) {
+                        ++self->m_stats.rx_packets;
+                        self->m_stats.rx_bytes += len;
+                        self->deliver(frame, len);
+                    }
+                    if (++batch % k_rx_batch == 0)
+                        self->publish_rx();
                 }
+                self->publish_rx();
                 s = kernel::irq_save();
                 self->reclaim_tx_locked();
                 self->rx.vq->enable_interrupts();
@@ -226,6 +281,27 @@ public:
                     break;
             }
         }
+    }
+
+    // The state dump's lines for this card (NetDevice::dump): both queues and the driver's
+    // own bookkeeping, read at one instant.
+    void dump(kernel::DumpOutput& out) override
+    {
+        kernel::IrqState s = kernel::irq_save();
+        Virtqueue::Snapshot r = rx.vq->snapshot(), x = tx.vq->snapshot();
+        u16 free_tx_now = free_tx_count;
+        bool work_now = work;
+        bool service_waiting = !wait.empty();
+        drivers::NetStats st = m_stats;
+        kernel::irq_restore(s);
+        out.printf("%s (virtio-net on %s): %u of %u transmit buffers free, service thread %s%s; rx %llu packets, "
+                   "tx %llu packets, %llu ring-full, %llu interrupts, %llu rx dropped\n",
+            m_name, t->name(), free_tx_now, tx.size, service_waiting ? "waiting" : "busy",
+            work_now ? " (work pending)" : "", static_cast<unsigned long long>(st.rx_packets),
+            static_cast<unsigned long long>(st.tx_packets), static_cast<unsigned long long>(st.tx_full),
+            static_cast<unsigned long long>(st.interrupts), static_cast<unsigned long long>(st.rx_dropped));
+        dump_virtqueue(out, "rx queue", r);
+        dump_virtqueue(out, "tx queue", x);
     }
 };
 
@@ -249,6 +325,7 @@ bool setup(VirtioNet* n, Queue& q, u16 index, bool event_idx)
     if (!q.vq)
         return false;
     q.vq->set_event_idx(event_idx);
+    q.vq->set_barrier(arch::device_barrier);
     q.buffers = reinterpret_cast<u8*>(buffers);
     q.size = size;
     return n->t->setup_queue(index, size, q.vq->desc_phys(), q.vq->avail_phys(), q.vq->used_phys());
@@ -290,6 +367,9 @@ bool start_net(Transport* t)
         kernel::log("virtio-net: cannot set up the queues");
         return false;
     }
+    // Transmit completions need no interrupt: transmit() takes back finished buffers, and the
+    // service thread's watchdog does while the ring is idle.
+    n->tx.vq->disable_interrupts();
     for (u16 i = 0; i < n->tx.size; ++i)
         n->free_tx[n->free_tx_count++] = i;
     for (u16 i = 0; i < n->rx.size; ++i) {

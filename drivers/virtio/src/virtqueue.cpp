@@ -197,7 +197,7 @@ bool Virtqueue::needs_notify()
     // virtio 1.2 §2.7.13.4.1: the idx store must be ordered before the load of flags or
     // avail_event (store then load: only a full fence orders that), or the device may go to
     // sleep after we read "no notification needed" and never see the new buffers.
-    std::atomic_thread_fence(std::memory_order_seq_cst);
+    full_barrier();
     u16 old_idx = m_notified_idx;
     u16 new_idx = m_published_idx;
     m_notified_idx = new_idx;
@@ -286,12 +286,10 @@ void Virtqueue::write_used_event()
         store_shared(used_event, static_cast<u16>(m_last_used - 1));
         return;
     }
-    // Ask for an interrupt at the very next entry. The store must be ordered before the next
-    // load of the used idx (the driver's following pop_used() or more_used()): otherwise the
-    // device could add an entry, read the old used_event, stay quiet, and we would not see the
-    // entry either.
+    // Ask for an interrupt at the very next entry. Before the driver relies on that interrupt
+    // (to sleep), enable_interrupts() orders this store before its load of the used idx; while
+    // it keeps draining, the order does not matter (it reads the idx again anyway).
     store_shared(used_event, m_last_used);
-    std::atomic_thread_fence(std::memory_order_seq_cst);
 }
 
 bool Virtqueue::more_used() const
@@ -311,14 +309,41 @@ void Virtqueue::disable_interrupts()
 void Virtqueue::enable_interrupts()
 {
     m_interrupts_enabled = true;
-    if (m_event_idx) {
+    if (m_event_idx)
         write_used_event();
-        return;
-    }
-    store_shared(m_avail[k_flags], u16 { 0 });
-    // As in write_used_event(): the flag must be visible before the caller's more_used()
-    // reads the used idx (virtio 1.2 §2.7.14).
+    else
+        store_shared(m_avail[k_flags], u16 { 0 });
+    // used_event (or the flag) must be visible before the caller's more_used() reads the used
+    // idx (virtio 1.2 §2.7.14): otherwise the device could add an entry, read the old value,
+    // stay quiet, and we would not see the entry either.
+    full_barrier();
+}
+
+void Virtqueue::full_barrier() const
+{
     std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (m_barrier)
+        m_barrier();
+}
+
+Virtqueue::Snapshot Virtqueue::snapshot() const
+{
+    Snapshot s {};
+    s.size = m_size;
+    s.num_free = m_num_free;
+    s.avail_idx = load_shared(m_avail[k_idx]);
+    s.next_avail = m_avail_idx;
+    s.used_idx = load_shared(m_used[k_idx]);
+    s.last_used = m_last_used;
+    s.avail_flags = load_shared(m_avail[k_flags]);
+    s.used_flags = load_shared(m_used[k_flags]);
+    s.used_event = load_shared(m_avail[k_ring + m_size]);
+    s.avail_event = load_shared(*m_avail_event);
+    s.notified_idx = m_notified_idx;
+    s.event_idx = m_event_idx;
+    s.interrupts_enabled = m_interrupts_enabled;
+    s.stats = m_stats;
+    return s;
 }
 
 bool Virtqueue::detach_unused(void** token)

@@ -60,6 +60,51 @@ void set_fs_base(u64 base)
 u64 fs_base() { return rdmsr(k_msr_fs_base); }
 u32 hwcap() { return s_hwcap; }
 void pause() { asm volatile("pause"); }
+
+namespace {
+
+// How device_barrier() orders memory, chosen at the first call from the hypervisor's CPUID
+// signature (leaf 0x40000000). Hardware virtualisation (KVM, Xen, Hyper-V, VMware, bhyve)
+// runs the guest's mfence on the real CPU, so the fence is enough. Anything else (QEMU's TCG
+// says "TCGTCGTCGTCG", and may not set the hypervisor bit at all) gets the port access.
+enum class BarrierKind : u8 { Unknown, Fence, PortAccess };
+BarrierKind s_barrier = BarrierKind::Unknown;
+
+BarrierKind choose_barrier()
+{
+    u32 a, b, c, d;
+    cpuid(1, 0, &a, &b, &c, &d);
+    if (!(c & (1u << 31)))
+        return BarrierKind::PortAccess;
+    cpuid(0x40000000, 0, &a, &b, &c, &d);
+    char sig[12];
+    __builtin_memcpy(sig, &b, 4);
+    __builtin_memcpy(sig + 4, &c, 4);
+    __builtin_memcpy(sig + 8, &d, 4);
+    static constexpr const char* k_hardware[] = { "KVMKVMKVM", "XenVMMXenVMM", "Microsoft Hv", "VMwareVMware", "bhyve bhyve " };
+    for (const char* h : k_hardware) {
+        if (__builtin_memcmp(sig, h, __builtin_strlen(h)) == 0)
+            return BarrierKind::Fence;
+    }
+    return BarrierKind::PortAccess;
+}
+
+} // namespace
+
+void device_barrier()
+{
+    if (s_barrier == BarrierKind::Unknown) [[unlikely]]
+        s_barrier = choose_barrier();
+    asm volatile("mfence" ::: "memory");
+    if (s_barrier == BarrierKind::PortAccess) {
+        // Port 0x80 (POST codes) has no side effects to reading on any PC-like machine; QEMU
+        // takes its global lock around every port access, a locked host instruction that
+        // makes this vCPU's earlier stores visible before its later loads.
+        u8 v;
+        asm volatile("inb $0x80, %0" : "=a"(v) : : "memory");
+        (void)v;
+    }
+}
 void halt_forever()
 {
     for (;;)

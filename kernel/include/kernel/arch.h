@@ -13,6 +13,13 @@ struct InterruptFrame {
     u64 vector, error_code;
     u64 rip, cs, rflags, rsp, ss; // pushed by the CPU
 };
+// What the device and timer interrupt entry (isr.S, irq_common) saves: the same, without an
+// error code.
+struct IrqFrame {
+    u64 r15, r14, r13, r12, r11, r10, r9, r8, rbp, rdi, rsi, rdx, rcx, rbx, rax;
+    u64 vector;
+    u64 rip, cs, rflags, rsp, ss;
+};
 
 void cpu_init();                    // final GDT with TSS and IST stacks, IDT
 void set_interrupt_gate(u32 vector, u64 handler);
@@ -34,6 +41,14 @@ u32 hwcap();                        // CPUID.1:EDX, for AT_HWCAP
 bool random_u64(u64* out);          // RDRAND/RDSEED when the CPU has them
 [[noreturn]] void halt_forever();
 void pause();
+// A full barrier (stores before it are visible before loads after it) that also holds against
+// device emulation running on another host thread. Drivers use it in the virtio
+// notification handshakes (virtio 1.2 §2.7.10, §2.7.13.4), which are store-then-load on both
+// sides. Under QEMU's TCG with one vCPU the guest's own fences are translated to nothing
+// (they only matter between vCPUs, and there is one), while QEMU's device code runs
+// concurrently on its I/O thread: both sides can then miss each other and a queue stops for
+// good. There the barrier is a port access, which QEMU serialises with a host lock.
+void device_barrier();
 
 void outb(u16 port, u8 v);
 u8 inb(u16 port);

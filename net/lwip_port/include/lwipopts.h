@@ -61,6 +61,13 @@
 #define IP_FRAG 1
 
 /* ---- TCP tuning ---- */
+/* The fast TCP timer sends delayed ACKs (and retries data a full receive mailbox refused); the
+ * slow timer (twice this) is the unit of the retransmission timeout. lwIP's 250 ms would delay
+ * an ACK up to 250 ms, past Linux's 200 ms minimum RTO, so a request that is not answered at
+ * once is retransmitted by the peer; and with 500 ms ticks an RTO on a LAN never drops below
+ * 1.5 s. 40 ms: ACKs within 40 ms (Linux's delayed-ACK bound), RTO down to 3 ticks (240 ms)
+ * plus up to a tick, near Linux's 200 ms + RTT. The timer only runs while connections exist. */
+#define TCP_TMR_INTERVAL 40
 /* Ethernet MTU 1500 - 40 bytes of headers. */
 #define TCP_MSS 1460
 /* A 64 KiB window (with window scaling for more) keeps a LAN or loopback-speed link busy;

@@ -844,3 +844,92 @@ TEST(Virtqueue, ConcurrentDevice)
 }
 
 } // namespace
+
+TEST(Virtqueue, SnapshotShowsBothSidesOfTheRing)
+{
+    Rig r(8, true);
+    ASSERT_TRUE(r.add(0, 1, tok(1)));
+    ASSERT_TRUE(r.add(0, 1, tok(2)));
+    Virtqueue::Snapshot s = r.vq->snapshot();
+    EXPECT_EQ(s.size, 8);
+    EXPECT_EQ(s.num_free, 6);
+    EXPECT_EQ(s.next_avail, 2); // added, not yet published
+    EXPECT_EQ(s.avail_idx, 0);
+    EXPECT_TRUE(s.event_idx);
+    EXPECT_TRUE(s.interrupts_enabled);
+
+    r.vq->publish();
+    r.dev->set_avail_event(5);
+    (void)r.vq->needs_notify();
+    auto chains = r.dev->take_available();
+    ASSERT_EQ(chains.size(), 2u);
+    r.dev->complete(chains[0]);
+    s = r.vq->snapshot();
+    EXPECT_EQ(s.avail_idx, 2);
+    EXPECT_EQ(s.notified_idx, 2);
+    EXPECT_EQ(s.avail_event, 5); // what the device wrote
+    EXPECT_EQ(s.used_idx, 1);    // completed by the device...
+    EXPECT_EQ(s.last_used, 0);   // ...not yet taken by the driver
+
+    void* t;
+    u32 len;
+    ASSERT_TRUE(r.vq->pop_used(&t, &len));
+    r.vq->disable_interrupts();
+    s = r.vq->snapshot();
+    EXPECT_EQ(s.last_used, 1);
+    EXPECT_EQ(s.num_free, 7);
+    EXPECT_FALSE(s.interrupts_enabled);
+    EXPECT_EQ(s.used_event, 0); // one behind last_used: quiet
+    EXPECT_EQ(s.stats.completed, 1u);
+}
+
+namespace {
+// What the device could see in shared memory each time the handshake barrier ran.
+struct BarrierView {
+    u16 avail_idx, used_event;
+};
+Rig* g_barrier_rig = nullptr;
+std::vector<BarrierView> g_barrier_views;
+void record_barrier()
+{
+    g_barrier_views.push_back({ g_barrier_rig->dev->avail_idx(), g_barrier_rig->dev->used_event() });
+}
+} // namespace
+
+// set_barrier(): the hook that stands for a fence the device's host thread honours (under
+// QEMU's TCG the guest's own fences are dropped) must run between the store the device has to
+// see and the load that decides, in both handshakes: after publish()'s idx store and before
+// needs_notify() reads avail_event; after enable_interrupts() wrote used_event and before the
+// driver's more_used() reads the used idx.
+TEST(Virtqueue, HandshakeBarrierSitsBetweenStoreAndLoad)
+{
+    Rig r(16, true);
+    g_barrier_rig = &r;
+    g_barrier_views.clear();
+    r.vq->set_barrier(record_barrier);
+    r.dev->set_avail_event(0);
+    ASSERT_TRUE(r.add(1, 0, tok(1)));
+    r.vq->publish();
+    EXPECT_TRUE(r.vq->needs_notify());
+    ASSERT_EQ(g_barrier_views.size(), 1u);
+    EXPECT_EQ(g_barrier_views[0].avail_idx, 1) << "the barrier ran before the idx store";
+
+    r.vq->disable_interrupts();
+    for (auto& c : r.dev->take_available())
+        r.dev->complete(c);
+    void* t;
+    u32 len;
+    ASSERT_TRUE(r.vq->pop_used(&t, &len));
+    r.vq->enable_interrupts();
+    ASSERT_EQ(g_barrier_views.size(), 2u);
+    EXPECT_EQ(g_barrier_views[1].used_event, 1) << "the barrier ran before used_event was written";
+    EXPECT_FALSE(r.vq->more_used());
+
+    // Without a hook the queue still works (a C++ fence only).
+    r.vq->set_barrier(nullptr);
+    ASSERT_TRUE(r.add(1, 0, tok(2)));
+    r.vq->publish();
+    (void)r.vq->needs_notify();
+    EXPECT_EQ(g_barrier_views.size(), 2u);
+    g_barrier_rig = nullptr;
+}

@@ -74,10 +74,34 @@ public:
 
     // Whether VIRTIO_F_EVENT_IDX was negotiated; call before the queue is used.
     void set_event_idx(bool negotiated);
+    // The store-then-load barrier of the notification handshakes (needs_notify(),
+    // enable_interrupts()) when a C++ fence is not enough: the device may be emulated on
+    // another host thread that the guest's fence instructions do not reach (kernel
+    // arch::device_barrier()). Without one, a seq_cst fence.
+    void set_barrier(void (*barrier)()) { m_barrier = barrier; }
 
     u16 size() const { return m_size; }
     u16 num_free() const { return m_num_free; }
     const Stats& stats() const { return m_stats; }
+
+    // Both sides' indices and suppression state at one instant, for the state dump: the
+    // driver's own record next to what the rings themselves hold (the device's half read
+    // from shared memory), so a stalled queue shows who is waiting for whom.
+    struct Snapshot {
+        u16 size, num_free;
+        u16 avail_idx;         // as written in the available ring
+        u16 next_avail;        // where the next chain goes (ahead of avail_idx before publish())
+        u16 used_idx;          // as the device last wrote it in the used ring
+        u16 last_used;         // used entries consumed so far
+        u16 avail_flags;       // VIRTQ_AVAIL_F_NO_INTERRUPT without EVENT_IDX
+        u16 used_flags;        // VIRTQ_USED_F_NO_NOTIFY (device-written)
+        u16 used_event;        // EVENT_IDX: interrupt me when used idx passes this
+        u16 avail_event;       // EVENT_IDX: notify the device when avail idx passes this (device-written)
+        u16 notified_idx;      // avail idx at the last needs_notify()
+        bool event_idx, interrupts_enabled;
+        Stats stats;
+    };
+    Snapshot snapshot() const;
 
     u64 desc_phys() const;
     u64 avail_phys() const;
@@ -127,6 +151,7 @@ private:
     bool accept_used(u32 id, u32 len, void** token, u32* len_out);
     void free_chain(u16 head);
     void write_used_event();
+    void full_barrier() const;
 
     u16 m_size;
     u16 m_mask;
@@ -146,6 +171,7 @@ private:
     u16 m_last_used = 0;     // used entries consumed so far (mod 2^16)
     bool m_event_idx = false;
     bool m_interrupts_enabled = true;
+    void (*m_barrier)() = nullptr;
     Stats m_stats;
 };
 
