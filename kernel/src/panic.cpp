@@ -61,13 +61,13 @@ void print_location(u64 addr)
 
 // Walks the frame-pointer chain (every object in the image keeps frame pointers). Each frame
 // is checked to be mapped, aligned and moving up the stack before it is read.
-void print_backtrace(u64 rip, u64 rbp)
+std::size_t collect_backtrace(u64 rip, u64 rbp, u64* frames, std::size_t max)
 {
-    console_printf("  backtrace:\n");
-    console_printf("    #0  0x%016llx  ", static_cast<unsigned long long>(rip));
-    print_location(rip);
-    console_printf("\n");
-    for (int depth = 1; depth < 32; ++depth) {
+    if (max == 0)
+        return 0;
+    std::size_t n = 0;
+    frames[n++] = rip;
+    while (n < max) {
         if (rbp == 0 || (rbp & 7) != 0 || !access_ok(rbp, 16, false))
             break;
         auto* frame = reinterpret_cast<const u64*>(rbp);
@@ -75,12 +75,23 @@ void print_backtrace(u64 rip, u64 rbp)
         u64 next = frame[0];
         if (ret == 0)
             break;
-        console_printf("    #%-2d 0x%016llx  ", depth, static_cast<unsigned long long>(ret));
-        print_location(ret - 1); // the call instruction, not the one after it
-        console_printf("\n");
+        frames[n++] = ret;
         if (next <= rbp)
             break;
         rbp = next;
+    }
+    return n;
+}
+
+void print_backtrace(u64 rip, u64 rbp)
+{
+    u64 frames[32];
+    std::size_t n = collect_backtrace(rip, rbp, frames, 32);
+    console_printf("  backtrace:\n");
+    for (std::size_t i = 0; i < n; ++i) {
+        console_printf("    #%-2d 0x%016llx  ", static_cast<int>(i), static_cast<unsigned long long>(frames[i]));
+        print_location(i == 0 ? frames[i] : frames[i] - 1); // a return address: the call, not the one after it
+        console_printf("\n");
     }
 }
 

@@ -11,6 +11,7 @@
 #include <kernel/boot.h>
 #include <kernel/cmdline.h>
 #include <kernel/console.h>
+#include <kernel/control.h>
 #include <kernel/interrupts.h>
 #include <kernel/memory.h>
 #include <kernel/paging.h>
@@ -204,7 +205,12 @@ void run_main(void* arg)
     proc_init(kernel::current());
     kernel::set_interrupt_return_hook(deliver_signals_on_interrupt_return);
     kernel::set_fault_signal_hook(fault_signal_wanted);
-    kernel::boot_mark("main stack, scheduler");
+    // The host's control channel: state dumps, and signals for the application as kill(2)
+    // sends them (`atoll run` forwards its SIGTERM, SIGINT and SIGHUP there).
+    kernel::set_signal_request_hook([](int sig) { return signal_process(sig, SI_USER, 0, {}); });
+    if (const char* err = kernel::control_init())
+        kernel::log("control channel: %s (no state dumps or signals from the host)", err);
+    kernel::boot_mark("main stack, scheduler, control channel");
     // As on Linux, the main thread is named after the program (15 characters at most);
     // threads inherit their creator's name.
     kernel::set_thread_name(kernel::current(), atoll_image_name);

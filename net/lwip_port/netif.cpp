@@ -7,6 +7,7 @@
 
 #include <drivers/net_device.h>
 #include <kernel/console.h>
+#include <kernel/dump.h>
 #include <kernel/heap.h>
 #include <kernel/interrupts.h>
 #include <kernel/sched.h>
@@ -140,6 +141,7 @@ bool ensure_started()
     if (!started) {
         started = true;
         tcpip_init([](void*) { ready = true; }, nullptr);
+        register_net_dump();
     }
     for (int i = 0; i < 10000 && !ready; ++i) {
         kernel::IrqState s = kernel::irq_save();
@@ -235,6 +237,20 @@ void log_net_stats()
         const drivers::NetStats& st = s_interfaces[i]->dev->stats();
         kernel::log("%s: rx %llu packets %llu bytes %llu dropped, tx %llu packets %llu bytes %llu ring-full, "
                     "%llu interrupts, %llu bad device entries; stack: %llu no pbuf, %llu input failed, %llu tx dropped",
+            s_interfaces[i]->dev->name(), (unsigned long long)st.rx_packets, (unsigned long long)st.rx_bytes,
+            (unsigned long long)st.rx_dropped, (unsigned long long)st.tx_packets, (unsigned long long)st.tx_bytes,
+            (unsigned long long)st.tx_full, (unsigned long long)st.interrupts, (unsigned long long)st.bad_device_entries,
+            (unsigned long long)s_rx_no_pbuf, (unsigned long long)s_rx_input_failed, (unsigned long long)s_tx_dropped);
+    }
+}
+
+void dump_interface_counters(kernel::DumpOutput& out)
+{
+    // The counters of log_net_stats(), for the state dump (dump.cpp).
+    for (std::size_t i = 0; i < s_interface_count; ++i) {
+        const drivers::NetStats& st = s_interfaces[i]->dev->stats();
+        out.printf("%s: rx %llu packets %llu bytes %llu dropped, tx %llu packets %llu bytes %llu ring-full, "
+                   "%llu interrupts, %llu bad device entries; stack: %llu no pbuf, %llu input failed, %llu tx dropped\n",
             s_interfaces[i]->dev->name(), (unsigned long long)st.rx_packets, (unsigned long long)st.rx_bytes,
             (unsigned long long)st.rx_dropped, (unsigned long long)st.tx_packets, (unsigned long long)st.tx_bytes,
             (unsigned long long)st.tx_full, (unsigned long long)st.interrupts, (unsigned long long)st.bad_device_entries,

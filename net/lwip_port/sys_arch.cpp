@@ -11,6 +11,8 @@
 #include <kernel/sched.h>
 #include <kernel/time.h>
 
+#include "sys_arch_dump.h"
+
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
@@ -44,6 +46,10 @@ struct atoll_sys_mbox {
 };
 
 namespace {
+
+// The first mailbox made is tcpip_init's own (tcpip.c creates it before anything else can make
+// one): the state dump reports its depth (net/lwip_port/dump.cpp).
+atoll_sys_mbox* s_first_mbox = nullptr;
 
 u64 deadline_for(u32 timeout_ms) { return timeout_ms ? kernel::monotonic_ns() + u64(timeout_ms) * 1000000u : 0; }
 
@@ -204,6 +210,8 @@ err_t sys_mbox_new(sys_mbox_t* mbox, int size)
     }
     m->size = static_cast<u32>(size);
     *mbox = m;
+    if (!s_first_mbox)
+        s_first_mbox = m;
     return ERR_OK;
 }
 
@@ -307,3 +315,32 @@ sys_thread_t sys_thread_new(const char* name, lwip_thread_fn thread, void* arg, 
 }
 
 } // extern "C"
+
+// ---------------------------------------------------------------------------- state dump
+// For net/lwip_port/dump.cpp (sys_arch_dump.h); none of these blocks.
+
+namespace atl::net {
+
+bool try_lock_mutex(sys_mutex_t* mutex, kernel::Thread** owner)
+{
+    IrqState st = kernel::irq_save();
+    atoll_sys_mutex* m = *mutex;
+    bool got = !m->owner;
+    if (got)
+        m->owner = kernel::current();
+    *owner = m->owner;
+    kernel::irq_restore(st);
+    return got;
+}
+
+bool tcpip_mailbox_state(MailboxState* out)
+{
+    IrqState st = kernel::irq_save();
+    atoll_sys_mbox* m = s_first_mbox;
+    if (m)
+        *out = MailboxState { m->count, m->size, m->readers.size(), m->writers.size() };
+    kernel::irq_restore(st);
+    return m != nullptr;
+}
+
+} // namespace atl::net

@@ -3,7 +3,9 @@
 #include "devices.h"
 #include "transports.h"
 
+#include <drivers/net_device.h>
 #include <kernel/console.h>
+#include <kernel/dump.h>
 #include <pci/pci.h>
 
 #include <cstdlib>
@@ -61,7 +63,30 @@ bool parse_mmio_device(const char* text, MmioDevice* out)
     return true;
 }
 
+void dump_virtqueue(kernel::DumpOutput& out, const char* name, const Virtqueue::Snapshot& s)
+{
+    // In flight: chains the device owns. Published but unused: avail idx - used idx. Unread
+    // completions: used idx - last used.
+    out.printf("  %s: size %u, free %u, avail idx %u (next %u, notified at %u), used idx %u, last used %u, "
+               "%u unread, interrupts %s",
+        name, s.size, s.num_free, s.avail_idx, s.next_avail, s.notified_idx, s.used_idx, s.last_used,
+        static_cast<unsigned>(static_cast<u16>(s.used_idx - s.last_used)), s.interrupts_enabled ? "enabled" : "suppressed");
+    if (s.event_idx)
+        out.printf(", used_event %u, avail_event %u", s.used_event, s.avail_event);
+    else
+        out.printf(", avail flags 0x%x, used flags 0x%x", s.avail_flags, s.used_flags);
+    out.printf("; %llu completed, %llu full, %llu bad\n", static_cast<unsigned long long>(s.stats.completed),
+        static_cast<unsigned long long>(s.stats.full),
+        static_cast<unsigned long long>(s.stats.bad_id + s.stats.bad_len + s.stats.not_in_flight));
+}
+
 namespace {
+
+void dump_net_devices(kernel::DumpOutput& out)
+{
+    for (std::size_t i = 0; i < drivers::net_device_count(); ++i)
+        drivers::net_device(i)->dump(out);
+}
 
 // The drivers, by virtio device type (§5).
 struct DriverEntry {
@@ -107,6 +132,8 @@ void probe_devices(const MmioDevice* mmio, std::size_t mmio_count)
         if (Transport* t = create_pci_transport(d.address, d.device_id - 0x1040u))
             start(t);
     });
+    if (drivers::net_device_count())
+        (void)kernel::register_dump_section("network devices", dump_net_devices);
 }
 
 } // namespace atl::virtio

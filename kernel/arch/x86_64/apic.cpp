@@ -5,6 +5,7 @@
 #include <kernel/interrupts.h>
 #include <kernel/paging.h>
 #include <kernel/panic.h>
+#include <kernel/sched.h>
 #include <kernel/time.h>
 
 extern "C" const atl::u64 irq_table[24];
@@ -268,16 +269,25 @@ const InterruptStats& interrupt_stats() { return s_stats; }
 
 } // namespace atl::kernel
 
-// isr.S: the vector and the interrupted code's RFLAGS.
-extern "C" void atoll_irq(atl::u64 vector, atl::u64 rflags)
+// isr.S: the vector, the interrupted code's RFLAGS and its saved registers.
+extern "C" void atoll_irq(atl::u64 vector, atl::u64 rflags, const atl::arch::IrqFrame* frame)
 {
     using namespace atl::kernel;
     if (vector < 256 && s_handlers[vector].fn) {
         if (vector != k_vector_timer)
             ++s_stats.device;
+        // The handler may switch threads; this frame stays with the thread it interrupted.
+        Thread* t = current();
+        const atl::arch::IrqFrame* outer = nullptr;
+        if (t) {
+            outer = t->interrupted;
+            t->interrupted = frame;
+        }
         s_handlers[vector].fn(s_handlers[vector].context);
         if ((rflags & (1u << 9)) && s_interrupt_return_hook)
             s_interrupt_return_hook();
+        if (t)
+            t->interrupted = outer;
         return;
     }
     // Masked 8259 lines still raise spurious IRQ 7 / 15 (vectors 39 / 47): ignore those.

@@ -196,6 +196,7 @@ irq_common:
     jmp 2f
 1:  fxsave64 (%rsp)
 2:  xor %ebp, %ebp              // backtraces stop at the interrupt
+    mov %rbx, %rdx              // the interrupted context (the state dump goes on from there)
     call atoll_irq
     cmpb $0, atoll_have_xsave(%rip)
     je 3f

@@ -19,6 +19,8 @@ constexpr int k_exit_sigsegv = 128 + 11; // page fault, protection fault, stack 
 
 // Prints "  backtrace:" and the frames from (rip, rbp) up the frame-pointer chain.
 void print_backtrace(u64 rip, u64 rbp);
+// The same walk into frames[]: rip, then each return address; returns how many (<= max).
+std::size_t collect_backtrace(u64 rip, u64 rbp, u64* frames, std::size_t max);
 
 // Name of the function containing addr, and the offset into it; nullptr when unknown.
 const char* symbolize(u64 addr, u64* offset);

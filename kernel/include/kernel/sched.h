@@ -5,6 +5,7 @@
 // for the switch, and time-slice preemption from the timer interrupt (kernel/DESIGN.md).
 // All functions expect interrupts off (kernel code always runs so) unless they say otherwise.
 
+#include <kernel/arch.h>
 #include <kernel/list.h>
 #include <kernel/types.h>
 
@@ -42,6 +43,10 @@ struct Thread {
     alignas(16) unsigned char user_storage[128] {};
     u64 wait_key = 0;     // futex word address while waiting on one
     u32 wait_bits = 0;    // futex bitset
+    // While an interrupt handler runs on this thread's stack (and while the thread is
+    // preempted from one): the interrupted context, for the state dump's backtraces, which
+    // otherwise stop at the interrupt entry.
+    const arch::IrqFrame* interrupted = nullptr;
 };
 
 using WaitQueue = List<Thread, &Thread::queue_node>;

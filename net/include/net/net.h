@@ -5,6 +5,10 @@
 
 #include <kernel/types.h>
 
+namespace atl::kernel {
+class DumpOutput;
+}
+
 namespace atl::net {
 
 struct Config {
@@ -29,5 +33,10 @@ struct NetInfo {
 // Starts the stack (loopback only) if no card started it: the first socket() calls it.
 [[nodiscard]] bool ensure_started();
 void log_net_stats(); // one kernel log line per interface with its counters
+
+// The stack's section of the state dump (kernel/dump.h), registered when the stack starts.
+void register_net_dump();
+// The counters of log_net_stats() as dump lines.
+void dump_interface_counters(kernel::DumpOutput& out);
 
 } // namespace atl::net

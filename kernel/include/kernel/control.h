@@ -1,0 +1,24 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// The host's control channel into a running guest: a second 16550 UART (COM2, I/O port 0x2f8,
+// ISA IRQ 3 through the I/O APIC), which `atoll run` connects to a pair of FIFOs. A kernel
+// thread reads line commands from it (kernel/control_protocol.h: `dump [ID]`, `signal N`)
+// and writes the replies and state dumps back on it. Without the UART (another VMM) there
+// is no channel and nothing runs.
+
+#include <kernel/types.h>
+
+namespace atl::kernel {
+
+// Probes the UART, routes its interrupt and starts the channel's thread. Call once the
+// scheduler and the interrupt controller are up. Returns nullptr (also when there is no
+// UART) or an error message.
+[[nodiscard]] const char* control_init();
+
+// The libOS delivers `signal N` to the application through this hook (the kernel does not
+// know the application's signal state): 0 or -errno. Called on the channel's thread with
+// interrupts off. Without a hook, `signal` is refused.
+void set_signal_request_hook(long (*hook)(int sig));
+
+} // namespace atl::kernel
