@@ -295,11 +295,13 @@ public:
         drivers::NetStats st = m_stats;
         kernel::irq_restore(s);
         out.printf("%s (virtio-net on %s): %u of %u transmit buffers free, service thread %s%s; rx %llu packets, "
-                   "tx %llu packets, %llu ring-full, %llu interrupts, %llu rx dropped\n",
+                   "tx %llu packets, %llu ring-full, %llu interrupts, %llu rx dropped; lost notifications recovered: "
+                   "%llu tx kicks, %llu rx without interrupt\n",
             m_name, t->name(), free_tx_now, tx.size, service_waiting ? "waiting" : "busy",
             work_now ? " (work pending)" : "", static_cast<unsigned long long>(st.rx_packets),
             static_cast<unsigned long long>(st.tx_packets), static_cast<unsigned long long>(st.tx_full),
-            static_cast<unsigned long long>(st.interrupts), static_cast<unsigned long long>(st.rx_dropped));
+            static_cast<unsigned long long>(st.interrupts), static_cast<unsigned long long>(st.rx_dropped),
+            static_cast<unsigned long long>(st.tx_kicks), static_cast<unsigned long long>(st.rx_missed_interrupts));
         dump_virtqueue(out, "rx queue", r);
         dump_virtqueue(out, "tx queue", x);
     }
