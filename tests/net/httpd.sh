@@ -21,6 +21,8 @@ cleanup() {
     # The guest runs in a process group of its own (setsid): `atoll run` and its QEMU go together.
     stop_group "$guest"
     [ -z "$ns" ] || netns_destroy "$ns"
+    local j
+    for j in $(jobs -p); do kill "$j" 2>/dev/null; done
     echo "---- guest log (tail)"
     tail -n 20 "$tmp/guest.log" 2>/dev/null
     rm -rf "$tmp"
@@ -93,14 +95,16 @@ curl -sS --max-time 30 "$base/big.bin" 2>/dev/null | head -c 100000 >/dev/null #
 [ "$(curl -sS --max-time 30 "$base/healthz")" = ok ] && pass "client gone mid-response, then a normal request" ||
     fail "after a client hung up"
 
-# Load: zero errors.
-if out=$(in_netns "$ns" "$loadgen" --host "$host" --port "$port" --path /healthz --requests 10000 --timeout 300 2>&1); then
+# Load: zero errors. loadgen in the background, waited for, so that a signal to this script is
+# handled at once rather than after the load's own timeout.
+background() { "$@" >"$tmp/bg.out" 2>&1 & wait $!; local rc=$?; out=$(cat "$tmp/bg.out"); return $rc; }
+if background in_netns "$ns" "$loadgen" --host "$host" --port "$port" --path /healthz --requests 10000 --timeout 300; then
     pass "10,000 sequential keep-alive requests: $(tail -n1 <<<"$out")"
 else
     fail "10,000 sequential keep-alive requests" "$out"
 fi
 if [ "$mode" = tap ]; then
-    if out=$(in_netns "$ns" "$loadgen" --host "$host" --port "$port" --path /index.html --concurrency 64 --requests 100 --timeout 300 2>&1); then
+    if background in_netns "$ns" "$loadgen" --host "$host" --port "$port" --path /index.html --concurrency 64 --requests 100 --timeout 300; then
         pass "64 concurrent connections: $(tail -n1 <<<"$out")"
     else
         fail "64 concurrent connections" "$out"
