@@ -1,15 +1,18 @@
 // SPDX-License-Identifier: MIT
 // loadgen: a small epoll HTTP/1.1 load generator for benchmarking httpd (on Linux or in Atoll).
 //
-//   loadgen --port P [--host 127.0.0.1] [--path /] [--requests N] [--concurrency C]
+//   loadgen --port P [--host 127.0.0.1] [--path /] [--requests N | --total T] [--concurrency C]
 //           [--pipeline D] [--new-connection] [--method GET|HEAD] [--expect-status 200]
-//           [--timeout SECONDS] [--quiet]
+//           [--timeout SECONDS] [--progress SECONDS] [--quiet]
 //
 // C connections (default 1) each make N requests (default 1000) over keep-alive, with up to D
 // requests in flight per connection (default 1: one request, wait for its response, the next).
-// --new-connection opens a connection per request ("Connection: close"). Every response must
-// carry Content-Length and the expected status. Prints requests/s and latency percentiles;
-// exits 1 when any request failed.
+// --total T makes T requests in all instead, shared out between the C connections (the first
+// T mod C make one more). --new-connection opens a connection per request ("Connection:
+// close"). Every response must carry Content-Length and the expected status. Prints requests/s
+// and latency percentiles; exits 1 when any request failed. --progress S adds a line on stderr
+// every S seconds (requests done, errors, the rate over the last S seconds), so that a long run
+// shows a stall while it happens.
 #include <algorithm>
 #include <arpa/inet.h>
 #include <cctype>
@@ -40,11 +43,13 @@ struct Options {
     std::string path = "/";
     std::string method = "GET";
     long requests = 1000;
+    long total = 0; // --total: requests over all connections (0: requests per connection)
     int concurrency = 1;
     int pipeline = 1;
     bool new_connection = false;
     int expect_status = 200;
     double timeout = 60;
+    double progress = 0;
     bool quiet = false;
 };
 
@@ -52,6 +57,7 @@ struct Client {
     int fd = -1;
     bool connecting = false;
     bool finished = false;
+    long quota = 0; // requests this client makes
     long sent = 0; // requests written, over all of this client's connections
     long done = 0; // responses completed
     long conn_sent = 0;
@@ -106,7 +112,7 @@ void close_fd(Client& c)
 void fail(Client& c, const char* what)
 {
     report_error(c, what);
-    g_failed += g_opt.requests - c.done;
+    g_failed += c.quota - c.done;
     c.finished = true;
     close_fd(c);
 }
@@ -138,8 +144,8 @@ bool open_connection(Client& c)
 bool pump(Client& c)
 {
     if (!c.connecting) {
-        long per_conn_cap = g_opt.new_connection ? 1 : g_opt.requests;
-        while (c.sent - c.done < g_opt.pipeline && c.sent < g_opt.requests && c.conn_sent < per_conn_cap) {
+        long per_conn_cap = g_opt.new_connection ? 1 : c.quota;
+        while (c.sent - c.done < g_opt.pipeline && c.sent < c.quota && c.conn_sent < per_conn_cap) {
             c.out.append(g_request);
             c.started.push_back(Clock::now());
             ++c.sent;
@@ -273,7 +279,7 @@ void on_event(Client& c, std::uint32_t events)
             fail(c, "malformed response");
             return;
         }
-        if (c.done >= g_opt.requests) {
+        if (c.done >= c.quota) {
             c.finished = true;
             close_fd(c);
             return;
@@ -302,7 +308,7 @@ void usage()
 {
     std::fputs("usage: loadgen --port PORT [--host ADDR] [--path PATH] [--requests N] [--concurrency C]\n"
                "               [--pipeline D] [--new-connection] [--method GET|HEAD] [--expect-status CODE]\n"
-               "               [--timeout SECONDS] [--quiet]\n",
+               "               [--total T] [--timeout SECONDS] [--progress SECONDS] [--quiet]\n",
         stderr);
 }
 
@@ -329,6 +335,10 @@ int main(int argc, char** argv)
             g_opt.method = value();
         else if (a == "--requests")
             g_opt.requests = std::atol(value());
+        else if (a == "--total")
+            g_opt.total = std::atol(value());
+        else if (a == "--progress")
+            g_opt.progress = std::atof(value());
         else if (a == "--concurrency")
             g_opt.concurrency = std::atoi(value());
         else if (a == "--pipeline")
@@ -346,7 +356,8 @@ int main(int argc, char** argv)
             return 2;
         }
     }
-    if (g_opt.port <= 0 || g_opt.port > 65535 || g_opt.requests < 1 || g_opt.concurrency < 1 || g_opt.pipeline < 1) {
+    if (g_opt.port <= 0 || g_opt.port > 65535 || g_opt.requests < 1 || g_opt.total < 0 || g_opt.concurrency < 1
+        || g_opt.pipeline < 1 || g_opt.progress < 0) {
         usage();
         return 2;
     }
@@ -358,15 +369,28 @@ int main(int argc, char** argv)
     }
     g_request = g_opt.method + " " + g_opt.path + " HTTP/1.1\r\nHost: " + g_opt.host + ":" + std::to_string(g_opt.port)
         + "\r\nUser-Agent: atoll-loadgen\r\n" + (g_opt.new_connection ? "Connection: close\r\n" : "") + "\r\n";
-    g_latency_us.reserve(static_cast<std::size_t>(std::min<long>(g_opt.requests * g_opt.concurrency, 10'000'000)));
+    std::vector<Client> clients(static_cast<std::size_t>(g_opt.concurrency));
+    long total = 0;
+    for (std::size_t i = 0; i < clients.size(); ++i) {
+        Client& c = clients[i];
+        c.quota = g_opt.total == 0 ? g_opt.requests
+                                   : g_opt.total / g_opt.concurrency + (static_cast<long>(i) < g_opt.total % g_opt.concurrency);
+        total += c.quota;
+    }
+    g_latency_us.reserve(static_cast<std::size_t>(std::min<long>(total, 10'000'000)));
 
     g_epoll = epoll_create1(EPOLL_CLOEXEC);
-    std::vector<Client> clients(static_cast<std::size_t>(g_opt.concurrency));
     auto start = Clock::now();
     auto deadline = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(g_opt.timeout));
-    for (Client& c : clients)
-        if (!open_connection(c))
+    auto progress_every = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(g_opt.progress));
+    auto next_progress = start + progress_every;
+    long progress_ok = 0;
+    for (Client& c : clients) {
+        if (c.quota == 0)
+            c.finished = true; // --total below --concurrency: nothing for this one to do
+        else if (!open_connection(c))
             fail(c, "connect failed");
+    }
 
     std::vector<epoll_event> events(256);
     for (;;) {
@@ -379,6 +403,13 @@ int main(int argc, char** argv)
                     fail(c, "timeout");
             break;
         }
+        if (g_opt.progress > 0 && Clock::now() >= next_progress) {
+            double at = std::chrono::duration<double>(Clock::now() - start).count();
+            std::fprintf(stderr, "loadgen: progress %.1f s: %ld ok, %ld errors, %.0f requests/s in the last %g s\n", at,
+                g_ok, g_failed, (g_ok - progress_ok) / g_opt.progress, g_opt.progress);
+            progress_ok = g_ok;
+            next_progress += progress_every;
+        }
         int n = epoll_wait(g_epoll, events.data(), static_cast<int>(events.size()), 100);
         for (int i = 0; i < n; ++i) {
             auto* c = static_cast<Client*>(events[i].data.ptr);
@@ -387,7 +418,6 @@ int main(int argc, char** argv)
         }
     }
     double secs = std::chrono::duration<double>(Clock::now() - start).count();
-    long total = g_opt.requests * g_opt.concurrency;
     std::sort(g_latency_us.begin(), g_latency_us.end());
     auto pct = [](double p) -> double {
         if (g_latency_us.empty())
