@@ -27,6 +27,7 @@ build_pkgs=(
 bench_pkgs=(
     gnuplot-nox "the benchmark charts (PNG)"
     linux-perf "profiles QEMU's time (tests/bench/qemu-profile.sh)"
+    tcpdump "times the guests' ACKs on the tap (tests/bench/tcp-timing.sh)"
 )
 run_pkgs=(
     qemu-system-x86 "runs the images"
