@@ -25,6 +25,7 @@
 #include <cstdio>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <elf.h>
 #include <fcntl.h>
@@ -62,7 +63,7 @@ constexpr std::size_t k_main_stack_size = 512 * 1024;
 
 // Parameters the kernel and libOS understand; any other key with a dot is reported.
 constexpr const char* k_known_params[] = { "atoll.realtime", "atoll.bootstats", "virtio_mmio.device", "atoll.ip",
-    "atoll.gw", "atoll.dns", "atoll.hostname" };
+    "atoll.gw", "atoll.dns", "atoll.hostname", "virtio_net.lose_notify" };
 bool s_bootstats = false;
 u64 s_tsc_at_main = 0;
 
@@ -174,6 +175,14 @@ void start_devices_and_network()
             ++mmio_count;
         else
             kernel::log("bad or too many virtio_mmio.device=%s: ignored", s_cmdline.params[i].value);
+    }
+    if (const char* every = s_cmdline.param("virtio_net.lose_notify")) {
+        char* end = nullptr;
+        unsigned long n = std::strtoul(every, &end, 10);
+        if (*every && *end == '\0' && n > 0 && n < 1000000u)
+            virtio::set_net_lose_notify(static_cast<unsigned>(n));
+        else
+            kernel::log("virtio_net.lose_notify=%s: want a count from 1 to 999999; ignored", every);
     }
     virtio::probe_devices(mmio, mmio_count);
 

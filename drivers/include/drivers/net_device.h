@@ -17,11 +17,13 @@ struct NetStats {
     u64 tx_packets = 0, tx_bytes = 0, tx_full = 0;
     u64 interrupts = 0;
     u64 bad_device_entries = 0; // used-ring entries the device got wrong (rejected)
-    // Recoveries from a lost notification: the transmit queue notified again because the
-    // device made no progress on it for a while; received frames found by that same watchdog
-    // without an interrupt. Non-zero means a notification handshake was missed.
+    // The driver's watchdog (virtio-net): the transmit queue notified again because the device
+    // completed none of its buffers for a whole period (a missed notification, or a device
+    // that was not scheduled for that long); received entries that waited a whole period with
+    // no interrupt. Both stay 0 while the notification handshakes work.
     u64 tx_kicks = 0;
     u64 rx_missed_interrupts = 0;
+    u64 tx_notifications_lost = 0; // left out on purpose (virtio::set_net_lose_notify, tests only)
 };
 
 struct FramePart {

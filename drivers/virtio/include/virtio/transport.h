@@ -61,4 +61,10 @@ struct MmioDevice {
 [[nodiscard]] bool parse_mmio_device(const char* text, MmioDevice* out);
 void probe_devices(const MmioDevice* mmio, std::size_t mmio_count);
 
+// Fault injection for tests (kernel parameter virtio_net.lose_notify=N): every Nth transmit
+// notification virtio-net decides to send is left out, as if the device had missed it (the
+// lost handshake of kernel/DESIGN.md, "Barriers against emulated devices"). The driver has to
+// recover on its own; tests/net/lostnotify.sh checks that it does. 0 (the default): off.
+void set_net_lose_notify(unsigned every);
+
 } // namespace atl::virtio
