@@ -24,7 +24,7 @@
 # LINUX_VM_DIR: where the microVM's kernel and initramfs are written (default OUTDIR/linux-vm);
 # "none" measures Atoll alone. The microVM needs the host build's httpd-static and
 # syscallbench-static: $ATOLL_HOST_BUILD (default build/host). --samples: ACK-delay connections
-# per guest (default 10); --runs: downloads per guest (default 5).
+# per guest (default 20); --runs: downloads per guest (default 5).
 # Exit status 0 measured, 1 Atoll could not be measured, 2 usage, 77 skipped (not root, no
 # /dev/net/tun, no tcpdump, curl or jq).
 set -u -o pipefail
@@ -38,7 +38,7 @@ atoll=$1 image=$2 out=$3
 shift 3
 lvm=$out/linux-vm
 if [ $# -gt 0 ] && [[ $1 != --* ]]; then lvm=$1; shift; fi
-samples=10 runs=5
+samples=20 runs=5
 while [ $# -gt 0 ]; do
     [ $# -ge 2 ] || usage
     case $1 in
@@ -183,12 +183,12 @@ ack_samples() {
 }
 
 # measure NAME IP BOOT_SECONDS COMMAND...: boots the guest in the namespace, measures it, stops
-# it. Sets m_ack m_syn m_retx m_win m_mbs m_seg (sample lists) and m_why (why figures are
-# missing).
+# it. Sets m_ack m_syn m_retx m_win m_mbs m_seg (sample lists), m_why (why figures are
+# missing) and m_segwhy (why m_seg is).
 measure() {
     local name=$1 ip=$2 secs=$3 glog=$tmp/$1.guest.log t0 i got=0 o code size speed
     shift 3
-    m_ack="" m_syn="" m_retx="" m_win="" m_mbs="" m_seg="" m_why=""
+    m_ack="" m_syn="" m_retx="" m_win="" m_mbs="" m_seg="" m_why="" m_segwhy=""
     netns_spawn "$ns" "$glog" "$@"
     guest=$spawned_pid
     t0=$SECONDS
@@ -233,13 +233,19 @@ measure() {
     netns_spawn "$ns" "$tmp/$name.seg.log" tcpdump -i tap0 -n -U -Z root -s 128 -w "$tmp/$name.seg.pcap" \
         "tcp and src host $ip and src port 80"
     capture=$spawned_pid
+    m_seg=-
     if wait_for "$tmp/$name.seg.log" "listening on" 10 >&2; then
-        in_netns "$ns" curl -s -o /dev/null --max-time 120 "http://$ip/big.bin"
+        o=$(in_netns "$ns" curl -s -o /dev/null --max-time 120 -w '%{http_code} %{size_download}' "http://$ip/big.bin")
         sleep 0.3
         stop_group "$capture"
         m_seg=$(tcpdump -n -r "$tmp/$name.seg.pcap" 2>/dev/null |
             awk 'match($0, /length [0-9]+/) { l = substr($0, RSTART + 7, RLENGTH - 7) + 0; if (l > m) m = l } END { print m + 0 }')
-        [ "$m_seg" != 0 ] || m_seg=-
+        if [ "$m_seg" = 0 ]; then
+            m_seg=- m_segwhy="no segment captured (curl: ${o:-nothing}; tcpdump: $(tail -n 3 "$tmp/$name.seg.log" | tr '\t\n' '  '))"
+            log "$name: $m_segwhy"
+        fi
+    else
+        m_segwhy="tcpdump did not start"
     fi
     stop_group "$capture"
     capture=""
@@ -256,28 +262,31 @@ grep -qE '\b(vmx|svm)\b' /proc/cpuinfo && [ -w /dev/kvm ] && accel=kvm
 measure atoll "$NETNS_GUEST_IP" 90 "$atoll" run --mem 256M --net tap:tap0 --param "atoll.ip=$NETNS_GUEST_IP/24" \
     --rootfs "$tmp/rootfs" "$image" -- --no-access-log
 a_ack=$m_ack a_syn=$m_syn a_retx=$m_retx a_win=$m_win a_mbs=$m_mbs a_seg=$m_seg a_why=$m_why
-l_ack="" l_syn="" l_retx="" l_win="" l_mbs="" l_seg="" l_why=$linux_why
+a_segwhy=${m_why:-$m_segwhy}
+l_ack="" l_syn="" l_retx="" l_win="" l_mbs="" l_seg="" l_why=$linux_why l_segwhy=$linux_why
 if [ $linux_ok = 1 ]; then
     mapfile -t lcmd < <(linux_vm_cmd "$lvm" 512M httpd "atoll_ip=$NETNS_GUEST2_IP/24" -- \
         -netdev "tap,id=n0,ifname=tap0,script=no,downscript=no" -device virtio-net-device,netdev=n0)
     measure linux "$NETNS_GUEST2_IP" 120 "${lcmd[@]}"
     l_ack=$m_ack l_syn=$m_syn l_retx=$m_retx l_win=$m_win l_mbs=$m_mbs l_seg=$m_seg l_why=$m_why
+    l_segwhy=${m_why:-$m_segwhy}
 fi
 netns_destroy "$ns"
 ns=""
 
 # ------------------------------------------------------------------ report
-# record NAME UNIT ATOLL_SAMPLES LINUX_SAMPLES BASELINE_NAME BASELINE_VALUE: one row of
-# bench-report.sh's input (the reasons are those of measure()).
+# record NAME UNIT ATOLL_SAMPLES LINUX_SAMPLES BASELINE_NAME BASELINE_VALUE [ATOLL_WHY LINUX_WHY]:
+# one row of bench-report.sh's input; the reasons default to those of measure().
 record() {
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$a_why" "$4" "$l_why" "$5" "$6" >>"$results"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "${7-$a_why}" "$4" "${8-$l_why}" "$5" "$6" >>"$results"
 }
 record "ACK delay, partial request without a reply" ms "$a_ack" "$l_ack" "goal (Linux's delayed-ACK bound)" 40
 record "client retransmissions of that request, per connection" count "$a_retx" "$l_retx" "goal" 0
 record "SYN to SYN-ACK (an immediate reply, for scale)" ms "$a_syn" "$l_syn" "" -
 record "receive window in the guest's first ACK" bytes "$a_win" "$l_win" "" -
 record "download of a $big_mib MiB file, curl" "MB/s" "$a_mbs" "$l_mbs" "" -
-record "largest segment the guest sends in a download (above the MSS: TSO)" bytes "$a_seg" "$l_seg" "MSS" 1460
+record "largest segment the guest sends in a download (above the MSS: TSO)" bytes "$a_seg" "$l_seg" "MSS" 1460 \
+    "$a_segwhy" "$l_segwhy"
 
 "$root/tests/bench/bench-report.sh" json "$results" "qemu=$qemu_version" "accelerator=$accel" \
     "linux_microvm=$linux_pkg" "image=$(basename "$image")" "ack_connections:=$samples" "download_runs:=$runs" \
