@@ -74,7 +74,7 @@ cleanup() {
     stop_group "$guest"
     [ -z "$ns" ] || netns_destroy "$ns"
     rm -rf "$tmp"
-    [ $rc -lt 128 ] || echo "tcp-timing.sh: interrupted (status $rc); guest and namespace removed"
+    [ $rc -lt 128 ] || echo "tcp-timing.sh: interrupted (status $rc); guest and namespace removed" >&2
 }
 netns_traps cleanup
 
