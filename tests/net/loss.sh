@@ -132,8 +132,8 @@ netns_spawn "$ns" "$tmp/relay.log" "$relay_bin" --guest-if tq --host-tap th --se
 relay=$spawned_pid
 wait_for "$tmp/relay.log" "^netrelay: ready" 10 || { echo "loss.sh: the relay did not start"; exit 1; }
 echo "loss.sh: $(basename "$image") behind netrelay: loss $loss, delay $delay ms (jitter $jitter ms), reorder $reorder" \
-    "behind $gap frames, each direction; seed $seed (--seed $seed replays it); ${size} MiB, wrk -c$conns ${duration}s" \
-    "$([ $hog = 1 ] && echo ", then again with both cores busy")"
+    "behind $gap frames, each direction; seed $seed (--seed $seed replays it); ${size} MiB, wrk -c$conns ${duration}s$(
+    [ $hog = 0 ] || echo ", then both again with both cores busy")"
 
 netns_spawn "$ns" "$tmp/guest.log" "$atoll" run --machine "$machine" --mem "$mem" --rootfs "$tmp/rootfs" --net tap:tq \
     --param "atoll.ip=$NETNS_GUEST_IP/24" "$image" -- --no-access-log
