@@ -8,7 +8,8 @@
 # close its connections (TIME_WAIT lasts 2 s: TCP_MSL is 1 s) and its state dump is read
 # (`atoll dump PID`: kernel/src/dump.cpp, net/lwip_port/dump.cpp) for the memory in use, the
 # kernel heap in use and the TCP PCBs by state. One more dump is read in the middle of the last
-# new-connection run, under load.
+# new-connection run, under load. loadgen reports each part's rate, its latencies (request sent
+# to response received) and the time its connections took to be established.
 #
 # The split, measured on the 2-core machine this was written on (QEMU 7.2 TCG, another guest
 # running alongside): keep-alive ~7,500 req/s, a new connection per request ~1,200 req/s. The
@@ -155,7 +156,7 @@ med() { grep -E '^[0-9.]+$' | sort -g | awk '{ v[NR] = $1 } END { if (NR) print 
 maxof() { grep -E '^[0-9.]+$' | sort -g | tail -n1 | grep . || echo -; }
 
 # Per part (ka, nc): sums and per-round samples.
-declare -A ok=([ka]=0 [nc]=0) want=([ka]=0 [nc]=0) secs=([ka]=0 [nc]=0) rps p50 p99 pmax
+declare -A ok=([ka]=0 [nc]=0) want=([ka]=0 [nc]=0) secs=([ka]=0 [nc]=0) rps p50 p99 pmax cp50 cp99 cmax
 mem_rounds="" heap_rounds=""
 
 part_name() { [ "$1" = ka ] && echo "keep-alive" || echo "new connection per request"; }
@@ -191,7 +192,7 @@ run_part() {
     grep -v '^loadgen: [0-9]*/[0-9]* ok' "$out" | grep -v '^loadgen: progress' | head -n 12 | sed 's/^/    | /'
     if [ -z "$line" ]; then
         echo "soak: round $round $part: loadgen gave no result (status $rc): $(tail -n1 "$out")"
-        rps[$part]+="- " p50[$part]+="- " p99[$part]+="- " pmax[$part]+="- "
+        rps[$part]+="- " p50[$part]+="- " p99[$part]+="- " pmax[$part]+="- " cp50[$part]+="- " cp99[$part]+="- " cmax[$part]+="- "
         return
     fi
     echo "soak: round $round/$rounds $(part_name "$part"): ${line#loadgen: }"
@@ -203,6 +204,9 @@ run_part() {
     ok[$part]=$((${ok[$part]} + ${good:-0}))
     secs[$part]=$(awk -v x="${secs[$part]}" -v y="${s:-0}" 'BEGIN { print x + y }')
     rps[$part]+="${r:--} " p50[$part]+="${a:--} " p99[$part]+="${b:--} " pmax[$part]+="${c:--} "
+    # The time connections took to be established (loadgen's "N connects, ms p50 A p99 B max C").
+    read -r a b c < <(sed -n 's/.* connects, ms p50 \([0-9.]*\) p99 \([0-9.]*\) max \([0-9.]*\).*/\1 \2 \3/p' <<<"$line")
+    cp50[$part]+="${a:--} " cp99[$part]+="${b:--} " cmax[$part]+="${c:--} "
 }
 
 # ---------------------------------------------------------------- the run
@@ -308,7 +312,8 @@ for part in ka nc; do
     name=$(part_name $part)
     echo "  $name: ${ok[$part]}/${want[$part]} answered in ${secs[$part]} s, $(overall $part) requests/s" \
         "(per round $(words "${rps[$part]}" | paste -sd' ')); latency ms p50 $(words "${p50[$part]}" | med)" \
-        "(median of rounds), p99 $(words "${p99[$part]}" | maxof), max $(words "${pmax[$part]}" | maxof) (worst round)"
+        "(median of rounds), p99 $(words "${p99[$part]}" | maxof), max $(words "${pmax[$part]}" | maxof) (worst round);" \
+        "connect ms p50 $(words "${cp50[$part]}" | med), p99 $(words "${cp99[$part]}" | maxof), max $(words "${cmax[$part]}" | maxof)"
 done
 echo "  errors: $errors"
 echo "  memory in use (pages): start $mem_start, end $mem_end, growth ${mem_growth:--} bytes (allowed $MEM_MARGIN); after each round: $mem_rounds"
@@ -332,6 +337,9 @@ results=$tmp/results.tsv
         echo "soak $name, p50 latency per round${t}ms${t}${p50[$part]% }${t}$why${t}${t}$only${t}${t}"
         echo "soak $name, p99 latency per round${t}ms${t}${p99[$part]% }${t}$why${t}${t}$only${t}${t}"
         echo "soak $name, max latency per round${t}ms${t}${pmax[$part]% }${t}$why${t}${t}$only${t}${t}"
+        echo "soak $name, p50 connect time per round${t}ms${t}${cp50[$part]% }${t}$why${t}${t}$only${t}${t}"
+        echo "soak $name, p99 connect time per round${t}ms${t}${cp99[$part]% }${t}$why${t}${t}$only${t}${t}"
+        echo "soak $name, max connect time per round${t}ms${t}${cmax[$part]% }${t}$why${t}${t}$only${t}${t}"
         echo "soak $name, overall${t}req/s${t}$(overall $part)${t}no request answered${t}${t}$only${t}${t}"
     done
     echo "soak errors${t}requests${t}$errors${t}${t}${t}$only${t}${t}"
@@ -383,13 +391,18 @@ cell() { [ -n "$1" ] && [ "$1" != - ] && echo "$1" || echo "- ($2)"; }
 {
     echo "### Soak: $total HTTP requests, $conns connections at once, apps/httpd over a tap ($rounds rounds, $duration s)"
     echo
-    echo "| part | requests answered | errors | requests/s | p50 latency (ms) | p99 latency (ms) | max latency (ms) |"
-    echo "|---|---|---|---|---|---|---|"
+    echo "| part | requests answered | errors | requests/s | latency p50 / p99 / max (ms) | connect time p50 / p99 / max (ms) |"
+    echo "|---|---|---|---|---|---|"
     for part in ka nc; do
         name=$(part_name $part)
         echo "| $name | ${ok[$part]} of ${want[$part]} | $((${want[$part]} - ${ok[$part]})) | $(overall $part) (rounds $(words "${rps[$part]}" | paste -sd' ')) |" \
-            "$(words "${p50[$part]}" | med) (median of rounds) | $(words "${p99[$part]}" | maxof) (worst round) | $(words "${pmax[$part]}" | maxof) |"
+            "$(words "${p50[$part]}" | med) / $(words "${p99[$part]}" | maxof) / $(words "${pmax[$part]}" | maxof) |" \
+            "$(words "${cp50[$part]}" | med) / $(words "${cp99[$part]}" | maxof) / $(words "${cmax[$part]}" | maxof) |"
     done
+    echo
+    echo "Requests/s: all the part's requests over loadgen's time; per round in brackets. Latency: from a request's first" \
+        "byte sent to its response's last byte; connect time: connect() to established (a dropped SYN costs 1 s, then 2 s);" \
+        "p50 is the median of the rounds' p50s, p99 and max the worst round's."
     echo
     echo "| guest's state dump | start | end | growth | allowed | after each round |"
     echo "|---|---|---|---|---|---|"

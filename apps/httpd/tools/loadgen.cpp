@@ -10,7 +10,9 @@
 // --total T makes T requests in all instead, shared out between the C connections (the first
 // T mod C make one more). --new-connection opens a connection per request ("Connection:
 // close"). Every response must carry Content-Length and the expected status. Prints requests/s
-// and latency percentiles; exits 1 when any request failed. --progress S adds a line on stderr
+// and latency percentiles (from a request's first byte sent to its response's last byte
+// received), then those of the time connections took to be established (connect() to
+// writable); exits 1 when any request failed. --progress S adds a line on stderr
 // every S seconds (requests done, errors, the rate over the last S seconds), so that a long run
 // shows a stall while it happens.
 #include <algorithm>
@@ -69,6 +71,7 @@ struct Client {
     int status = 0;
     bool server_closes = false;
     std::deque<Clock::time_point> started; // send time of each request in flight
+    Clock::time_point connect_started;
 };
 
 Options g_opt;
@@ -79,6 +82,7 @@ long g_ok = 0, g_failed = 0;
 std::uint64_t g_body_bytes = 0;
 int g_reported = 0;
 std::vector<std::uint32_t> g_latency_us;
+std::vector<std::uint32_t> g_connect_us; // connect() to established, per connection
 
 void report_error(const Client& c, const char* what)
 {
@@ -126,6 +130,7 @@ bool open_connection(Client& c)
     setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     c.conn_sent = 0;
     c.server_closes = false;
+    c.connect_started = Clock::now();
     int r = connect(c.fd, reinterpret_cast<sockaddr*>(&g_addr), sizeof g_addr);
     c.connecting = r != 0;
     if (r != 0 && errno != EINPROGRESS) {
@@ -263,6 +268,8 @@ void on_event(Client& c, std::uint32_t events)
         if (!(events & (EPOLLOUT | EPOLLIN)))
             return;
         c.connecting = false;
+        auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - c.connect_started).count();
+        g_connect_us.push_back(static_cast<std::uint32_t>(std::min<long long>(us, UINT32_MAX)));
     }
     if (events & EPOLLIN) {
         char buf[64 * 1024];
@@ -419,15 +426,19 @@ int main(int argc, char** argv)
     }
     double secs = std::chrono::duration<double>(Clock::now() - start).count();
     std::sort(g_latency_us.begin(), g_latency_us.end());
-    auto pct = [](double p) -> double {
-        if (g_latency_us.empty())
+    std::sort(g_connect_us.begin(), g_connect_us.end());
+    auto pct_of = [](const std::vector<std::uint32_t>& v, double p) -> double {
+        if (v.empty())
             return 0;
-        std::size_t i = std::min(g_latency_us.size() - 1, static_cast<std::size_t>(p * g_latency_us.size()));
-        return g_latency_us[i] / 1000.0;
+        std::size_t i = std::min(v.size() - 1, static_cast<std::size_t>(p * v.size()));
+        return v[i] / 1000.0;
     };
+    auto pct = [&](double p) { return pct_of(g_latency_us, p); };
+    auto cpct = [&](double p) { return pct_of(g_connect_us, p); };
     std::printf("loadgen: %ld/%ld ok, %ld errors, %d connections%s, pipeline %d, %.3f s, %.0f requests/s, "
-                "%.1f MiB/s body, latency ms p50 %.3f p99 %.3f max %.3f\n",
+                "%.1f MiB/s body, latency ms p50 %.3f p99 %.3f max %.3f; %zu connects, ms p50 %.3f p99 %.3f max %.3f\n",
         g_ok, total, g_failed, g_opt.concurrency, g_opt.new_connection ? " (new per request)" : " keep-alive",
-        g_opt.pipeline, secs, g_ok / secs, g_body_bytes / secs / (1024.0 * 1024.0), pct(0.5), pct(0.99), pct(1.0));
+        g_opt.pipeline, secs, g_ok / secs, g_body_bytes / secs / (1024.0 * 1024.0), pct(0.5), pct(0.99), pct(1.0),
+        g_connect_us.size(), cpct(0.5), cpct(0.99), cpct(1.0));
     return (g_failed == 0 && g_ok == total) ? 0 : 1;
 }
