@@ -4,8 +4,10 @@
 # a busybox initramfs, tests/bench/linux-vm.sh) and the same programs as host processes, all in
 # one run, as numbers and ratios. A benchmark: it never passes or fails on a timing; it fails
 # only when something could not be measured at all.
-# Writes OUT/bench.md, OUT/bench.json, OUT/raw.txt (every sample) and, with gnuplot, OUT/boot.png
-# and OUT/http.png.
+# Writes OUT/bench.md, OUT/bench.json (always valid JSON: tests/bench/bench-report.sh writes both
+# from the samples; a missing figure is null with its reason), OUT/raw.txt (every sample) and,
+# with gnuplot, OUT/boot.png and OUT/http.png. The HTTP load over a tap runs inside a network
+# namespace of its own (tests/net/lib.sh), removed on every exit path.
 # usage: run-all.sh GUEST_BUILD HOST_BUILD OUT [RUNS]
 set -u -o pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -22,29 +24,44 @@ raw=$out/raw.txt
 : >"$raw"
 log() { echo "bench: $*" >&2; }
 
-# stats: numbers on stdin -> "min median max" (median of an even count: the lower middle).
-stats() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "- - -"; else printf "%s %s %s", v[1], v[int((NR + 1) / 2)], v[NR] }'; }
+# stats: samples on stdin -> "min median max" over those that are numbers (median of an even
+# count: the lower middle); "- - -" when none is.
+stats() { grep -E '^-?[0-9]+([.][0-9]+)?$' | sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "- - -"; else printf "%s %s %s", v[1], v[int((NR + 1) / 2)], v[NR] }'; }
+median() { stats | cut -d' ' -f2; } # the median of the samples on stdin, or -
 sample() { echo "$1: ${*:2}" >>"$raw"; } # sample NAME VALUES...: keep every measurement
+# samples VALUE...: one word per run, "-" for a run that gave no figure (an empty value).
+samples() { local v out=(); for v in "$@"; do out+=("${v:--}"); done; echo "${out[*]}"; }
 
-json=()
-md=("| measure | Atoll: median (min-max) | Linux microVM: median (min-max) | Atoll / Linux | other baseline | Atoll / baseline |"
-    "|---|---|---|---|---|---|")
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "-" && b != "-" && b > 0) printf "%.2f", a / b; else print "-" }'; }
-num() { [ "$1" = - ] && echo null || echo "$1"; }
-# record NAME UNIT "A_MIN A_MED A_MAX" "L_MIN L_MED L_MAX" BASELINE_NAME BASELINE_VALUE
+# record NAME UNIT "ATOLL_SAMPLES" "LINUX_SAMPLES" BASELINE_NAME BASELINE_VALUE [ATOLL_WHY [LINUX_WHY]]
+# One measure for bench.json and bench.md's table (tests/bench/bench-report.sh writes both):
+# samples separated by spaces, "-" for a run without a figure; *_WHY says why samples are missing.
+results=$out/results.tsv
+: >"$results"
 record() {
-    local name=$1 unit=$2 base=$5 basev=$6 amin amed amax lmin lmed lmax
-    read -r amin amed amax <<<"$3"
-    read -r lmin lmed lmax <<<"$4"
-    local cell_a="$amed ($amin-$amax)" cell_l="$lmed ($lmin-$lmax)"
-    [ "$amin" = "$amax" ] && cell_a=$amed
-    [ "$lmin" = "$lmax" ] && cell_l=$lmed
-    A_MED[$name]=$amed L_MED[$name]=$lmed
-    md+=("| $name ($unit) | $cell_a | $cell_l | $(ratio "$amed" "$lmed") | ${base:+$base: $basev} | $(ratio "$amed" "$basev") |")
-    json+=("{\"measure\":\"$name\",\"unit\":\"$unit\",\"atoll\":{\"median\":$(num "$amed"),\"min\":$(num "$amin"),\"max\":$(num "$amax")},\"linux_microvm\":{\"median\":$(num "$lmed"),\"min\":$(num "$lmin"),\"max\":$(num "$lmax")},\"baseline\":\"$base\",\"baseline_value\":$(num "$basev"),\"ratio_linux\":\"$(ratio "$amed" "$lmed")\",\"ratio_baseline\":\"$(ratio "$amed" "$basev")\"}")
+    local f
+    for f in "$@"; do [[ $f != *$'\t'* && $f != *$'\n'* ]] || { log "record: tab or newline in '$f'"; return 1; }; done
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "${7:-}" "$4" "${8:-}" "$5" "$6" >>"$results"
 }
-none="- - -"
-declare -A A_MED L_MED # medians by measure name, for the charts
+none="" no_linux="Linux microVM not available" no_counterpart="no Linux counterpart"
+
+# Whatever is running when the script ends (guests, the host httpd, the namespace of the tap
+# runs) is stopped on every exit path, interrupted runs included. Guests started in the
+# background (in a session of their own, often from a $(...) subshell) are listed in a file.
+groups=$out/.running-groups
+: >"$groups"
+host_pid="" bns=""
+cleanup() {
+    local pid
+    while read -r pid; do stop_group "$pid"; done <"$groups"
+    rm -f "$groups"
+    [ -z "$host_pid" ] || kill "$host_pid" 2>/dev/null
+    [ -z "$bns" ] || netns_destroy "$bns"
+}
+netns_traps cleanup
+# spawn NS COMMAND...: COMMAND in the background in a session of its own, inside namespace NS
+# (on the host when NS is empty), output discarded; sets spawned_pid. unspawn PID stops it.
+spawn() { netns_spawn "$1" /dev/null "${@:2}"; echo "$spawned_pid" >>"$groups"; }
+unspawn() { stop_group "$1"; sed -i "/^$1\$/d" "$groups"; }
 
 # ------------------------------------------------------------------ the Linux microVM
 lvm=$out/linux-vm
@@ -67,8 +84,9 @@ launch() {
     first_ms=() exit_ms=()
     for ((i = 0; i < runs; i++)); do
         line=$("$launchtime" --timeout 60 --marker "$marker" -- "$@")
-        first_ms+=("$(sed -n 's/.*first_output_ms=\([-0-9.]*\).*/\1/p' <<<"$line")")
-        exit_ms+=("$(sed -n 's/.*exit_ms=\([0-9.]*\).*/\1/p' <<<"$line")")
+        # A marker never seen (-1) or a launch that timed out gives no figure ("").
+        first_ms+=("$(sed -n 's/.*first_output_ms=\([0-9.][0-9.]*\) .*/\1/p' <<<"$line")")
+        exit_ms+=("$(grep -v 'timeout=1' <<<"$line" | sed -n 's/.*exit_ms=\([0-9.]*\).*/\1/p')")
     done
     sample "$name first output ms" "${first_ms[@]}"
     sample "$name exit ms" "${exit_ms[@]}"
@@ -78,24 +96,24 @@ atoll_cmd() { mapfile -t acmd < <("$atoll" run --print-qemu "$@"); }
 log "boot: empty-guest floor, chello, hello, Linux microVM ($runs runs each)"
 atoll_cmd --mem 16M "$guest/tests/images/floor.img"
 launch floor "" "${acmd[@]}"
-floor=$(printf '%s\n' "${exit_ms[@]}" | stats)
-floor_med=$(cut -d' ' -f2 <<<"$floor")
+floor=$(samples "${exit_ms[@]}")
+floor_med=$(printf '%s\n' "${exit_ms[@]}" | median)
 linux_first=$none linux_exit=$none
 if [ $linux_ok = 1 ]; then
     linux_cmd 256M boot
     launch linux "$LINUX_VM_MARKER" "${lcmd[@]}"
-    linux_first=$(printf '%s\n' "${first_ms[@]}" | stats)
-    linux_exit=$(printf '%s\n' "${exit_ms[@]}" | stats)
+    linux_first=$(samples "${first_ms[@]}")
+    linux_exit=$(samples "${exit_ms[@]}")
 fi
-record "empty-guest floor, launch to exit" ms "$floor" "$none" "" -
+record "empty-guest floor, launch to exit" ms "$floor" "$none" "" - "" "$no_counterpart"
 for img in "chello:tests/images/chello.img:chello argc=" "hello:apps/hello/hello.img:Hello from Atoll"; do
     IFS=: read -r name path marker <<<"$img"
     atoll_cmd --mem 16M "$guest/$path"
     launch "$name" "$marker" "${acmd[@]}"
-    record "boot $name, launch to first output" ms "$(printf '%s\n' "${first_ms[@]}" | stats)" "$linux_first" \
-        "empty-guest floor exit" "$floor_med"
-    record "boot $name, launch to exit" ms "$(printf '%s\n' "${exit_ms[@]}" | stats)" "$linux_exit" \
-        "empty-guest floor exit" "$floor_med"
+    record "boot $name, launch to first output" ms "$(samples "${first_ms[@]}")" "$linux_first" \
+        "empty-guest floor exit" "$floor_med" "no marker within 60 s" "$no_linux"
+    record "boot $name, launch to exit" ms "$(samples "${exit_ms[@]}")" "$linux_exit" \
+        "empty-guest floor exit" "$floor_med" "did not exit within 60 s" "$no_linux"
 done
 # The guest's own view: kernel entry (first instruction) to main(), from the TSC.
 entry=()
@@ -104,14 +122,15 @@ for ((i = 0; i < runs; i++)); do
         sed -n 's/.*first instruction to main() \([0-9]*\) us.*/\1/p' | awk '{ printf "%.2f", $1 / 1000 }')")
 done
 sample "hello first instruction to main ms" "${entry[@]}"
-record "hello, first instruction to main() (in-guest TSC)" ms "$(printf '%s\n' "${entry[@]}" | stats)" "$none" "" -
+record "hello, first instruction to main() (in-guest TSC)" ms "$(samples "${entry[@]}")" "$none" "" - \
+    "no bootstats line" "$no_counterpart"
 
 # ------------------------------------------------------------------ size
 linux_size=-
 [ $linux_ok = 1 ] && linux_size=$(($(stat -c %s "$lvm/vmlinuz") + $(stat -c %s "$lvm/initrd.gz")))
 for img in chello:tests/images/chello.img hello:apps/hello/hello.img httpd:apps/httpd/httpd.img; do
     s=$(stat -c %s "$guest/${img#*:}")
-    record "image size ${img%%:*} (stripped)" bytes "$s $s $s" "$linux_size $linux_size $linux_size" "goal" 524288
+    record "image size ${img%%:*} (stripped)" bytes "$s" "$linux_size" "goal" 524288 "" "$no_linux"
 done
 
 # ------------------------------------------------------------------ smallest memory
@@ -131,15 +150,14 @@ smallest() {
 serves() {
     local url=$1 secs=$2 pid ok=1 t0
     shift 2
-    setsid "$@" >/dev/null 2>&1 &
-    pid=$!
+    spawn "" "$@"
+    pid=$spawned_pid
     t0=$(date +%s)
     while [ $(($(date +%s) - t0)) -lt "$secs" ] && kill -0 $pid 2>/dev/null; do
         if curl -s -o /dev/null -f --max-time 0.5 "$url"; then ok=0; break; fi
         sleep 0.05
     done
-    kill -- -$pid 2>/dev/null
-    wait $pid 2>/dev/null
+    unspawn $pid
     return $ok
 }
 hello_works() { "$atoll" run --mem "${1}M" --timeout 20 "$guest/apps/hello/hello.img" 2>/dev/null | grep -q "^caught: exceptions work$"; }
@@ -167,8 +185,10 @@ if [ $linux_ok = 1 ]; then
     lh=$(smallest 16 512 linux_boot_works)
     lhd=$(smallest 16 512 linux_httpd_works)
 fi
-record "smallest --mem, hello" MiB "$mh $mh $mh" "$lh $lh $lh" "goal" 4
-record "smallest --mem, httpd" MiB "$md_ $md_ $md_" "$lhd $lhd $lhd" "goal" 4
+lwhy=$no_linux
+[ $linux_ok = 0 ] || lwhy="did not work even at 512 MiB"
+record "smallest --mem, hello" MiB "$mh" "$lh" "goal" 4 "did not work even at 64 MiB" "$lwhy"
+record "smallest --mem, httpd" MiB "$md_" "$lhd" "goal" 4 "did not work even at 128 MiB" "$lwhy"
 
 # ------------------------------------------------------------------ syscall cost
 log "syscall cost: in Atoll, in the Linux microVM, as a host process"
@@ -186,17 +206,18 @@ syscall_runs() { # syscall_runs NAME COMMAND...: fills gp[] gc[] from RUNS runs
 }
 calls=200000
 syscall_runs atoll "$atoll" run --timeout 120 "$guest/tests/images/syscallbench.img" -- $calls
-a_gp=$(printf '%s\n' "${gp[@]}" | stats) a_gc=$(printf '%s\n' "${gc[@]}" | stats)
+a_gp=$(samples "${gp[@]}") a_gc=$(samples "${gc[@]}")
 l_gp=$none l_gc=$none
 if [ $linux_ok = 1 ]; then
     linux_cmd 256M syscall atoll_arg=$calls
     syscall_runs linux timeout 120 "${lcmd[@]}"
-    l_gp=$(printf '%s\n' "${gp[@]}" | stats) l_gc=$(printf '%s\n' "${gc[@]}" | stats)
+    l_gp=$(samples "${gp[@]}") l_gc=$(samples "${gc[@]}")
 fi
 syscall_runs host "$hostb/tests/syscallbench-host" 1000000
-h_gp=$(printf '%s\n' "${gp[@]}" | stats) h_gc=$(printf '%s\n' "${gc[@]}" | stats)
-record "getppid()" ns "$a_gp" "$l_gp" "host process" "$(cut -d' ' -f2 <<<"$h_gp")"
-record "clock_gettime(CLOCK_MONOTONIC)" ns "$a_gc" "$l_gc" "host process" "$(cut -d' ' -f2 <<<"$h_gc")"
+h_gp=$(printf '%s\n' "${gp[@]}" | median) h_gc=$(printf '%s\n' "${gc[@]}" | median)
+no_line="no syscall-bench line"
+record "getppid()" ns "$a_gp" "$l_gp" "host process" "$h_gp" "$no_line" "${l_gp:+$no_line}"
+record "clock_gettime(CLOCK_MONOTONIC)" ns "$a_gc" "$l_gc" "host process" "$h_gc" "$no_line" "${l_gc:+$no_line}"
 
 # ------------------------------------------------------------------ HTTP
 # Boot to first response: QEMU launch until curl gets 200 from /healthz through the user-network
@@ -206,16 +227,15 @@ first_response() { # first_response NAME PORT COMMAND...: one sample in ms on st
     local port=$2 pid t0 t1
     shift 2
     t0=$(date +%s%N)
-    setsid "$@" >/dev/null 2>&1 &
-    pid=$!
+    spawn "" "$@"
+    pid=$spawned_pid
     until curl -s -o /dev/null --max-time 0.05 "http://127.0.0.1:$port/healthz"; do
-        kill -0 $pid 2>/dev/null || { echo -; return; }
-        [ $((($(date +%s%N) - t0) / 1000000000)) -lt 60 ] || { kill -- -$pid; echo -; return; }
+        kill -0 $pid 2>/dev/null || { unspawn $pid; echo -; return; }
+        [ $((($(date +%s%N) - t0) / 1000000000)) -lt 60 ] || { unspawn $pid; echo -; return; }
         sleep 0.005
     done
     t1=$(date +%s%N)
-    kill -- -$pid 2>/dev/null
-    wait $pid 2>/dev/null
+    unspawn $pid
     echo $(((t1 - t0) / 1000000))
 }
 log "httpd: boot to first response"
@@ -233,82 +253,93 @@ for ((i = 0; i < runs; i++)); do
 done
 sample "atoll httpd first response ms" "${a_fr[@]}"
 sample "linux httpd first response ms" "${l_fr[@]}"
-l_frs=$none
-[ ${#l_fr[@]} -gt 0 ] && l_frs=$(printf '%s\n' "${l_fr[@]}" | grep -v '^-$' | stats)
-record "httpd, launch to first response" ms "$(printf '%s\n' "${a_fr[@]}" | grep -v '^-$' | stats)" "$l_frs" \
-    "empty-guest floor exit" "$floor_med"
+record "httpd, launch to first response" ms "$(samples "${a_fr[@]}")" "$(samples ${l_fr[@]+"${l_fr[@]}"})" \
+    "empty-guest floor exit" "$floor_med" "no answer within 60 s" "$([ $linux_ok = 1 ] && echo "no answer within 60 s" || echo "$no_linux")"
 
 # wrk over a tap device (the user-network forwarder accepts too few connections at once to
-# load a server: tests/net/README.md); needs root. Same wrk flags for all three.
+# load a server: tests/net/README.md); needs root. The tap, the guests' QEMU and wrk/curl all run
+# inside a network namespace of this run's own (tests/net/lib.sh); the host process is measured
+# on 127.0.0.1. Same wrk flags for all three.
 wrk_flags=(-t 2 -c 64 -d 10s --latency)
-wrk_runs() { # wrk_runs NAME URL: fills rps[] and p99[] (ms)
-    local name=$1 url=$2 i o
-    rps=() p99=()
+wrk_runs() { # wrk_runs NS NAME URL: fills rps[] and p99[] (ms), "-" for a run without a figure
+    local ns=$1 name=$2 url=$3 i o missing=0
+    rps=() p99=() wrk_why=""
     for ((i = 0; i < runs; i++)); do
-        o=$(wrk "${wrk_flags[@]}" "$url")
+        o=$(in_netns "$ns" timeout -k 5 60 wrk "${wrk_flags[@]}" "$url" 2>&1)
         rps+=("$(awk '/Requests\/sec/ { print $2 }' <<<"$o")")
         p99+=("$(awk '$1 == "99%" { v = $2; if (v ~ /us$/) { sub("us", "", v); v /= 1000 } else if (v ~ /ms$/) { sub("ms", "", v) } else if (v ~ /s$/) { sub("s", "", v); v *= 1000 } print v }' <<<"$o")")
+        [ -n "${rps[-1]}" ] || missing=$((missing + 1))
     done
+    [ $missing = 0 ] || wrk_why="wrk printed no figure"
+    rps=($(samples "${rps[@]}")) p99=($(samples "${p99[@]}"))
     sample "$name requests/s" "${rps[@]}"
     sample "$name p99 ms" "${p99[@]}"
 }
-wait_http() { # wait_http URL SECONDS
+wait_http() { # wait_http NS URL SECONDS
     local t0
     t0=$(date +%s)
-    until curl -s -o /dev/null -f --max-time 1 "$1"; do
-        [ $(($(date +%s) - t0)) -lt "$2" ] || return 1
+    until in_netns "$1" curl -s -o /dev/null -f --max-time 1 "$2"; do
+        [ $(($(date +%s) - t0)) -lt "$3" ] || return 1
         sleep 0.05
     done
 }
-if command -v wrk >/dev/null && [ "$(id -u)" = 0 ] && [ -c /dev/net/tun ]; then
+wrk_name="HTTP wrk -t2 -c64 /index.html"
+if command -v wrk >/dev/null && netns_usable; then
     log "HTTP: wrk ${wrk_flags[*]} against the host process, Atoll and the Linux microVM"
     port=$(free_port)
     www=$(mktemp -d)
     cp -r "$root/apps/httpd/rootfs/www/." "$www/"
     "$hostb/tests/httpd-host/httpd" --listen "$port" --root "$www" --no-access-log >/dev/null 2>&1 &
     host_pid=$!
-    wait_http "http://127.0.0.1:$port/healthz" 10
-    wrk_runs host "http://127.0.0.1:$port/index.html"
-    h_rps=$(printf '%s\n' "${rps[@]}" | stats) h_p99=$(printf '%s\n' "${p99[@]}" | stats)
-    h_rps_med=$(cut -d' ' -f2 <<<"$h_rps")
+    wait_http "" "http://127.0.0.1:$port/healthz" 10
+    wrk_runs "" host "http://127.0.0.1:$port/index.html"
+    h_rps=$(printf '%s\n' "${rps[@]}" | median) h_p99=$(printf '%s\n' "${p99[@]}" | median)
     kill $host_pid
+    host_pid=""
     rm -rf "$www"
 
-    tap=atlb$$
-    ip tuntap add "$tap" mode tap && ip addr add 192.168.211.1/24 dev "$tap" && ip link set "$tap" up
-    # guest_wrk NAME IP SECONDS COMMAND...: starts a guest serving httpd at IP in a process
-    # group of its own, runs wrk against it, stops it; sets g_rps and g_p99 ("- - -" if it never
-    # answered within SECONDS).
+    bns=$(netns_create bench) && netns_tap "$bns" tap0 "$NETNS_HOST_IP/24" || bns=""
+    # guest_wrk NAME IP SECONDS COMMAND...: starts a guest serving httpd at IP inside the
+    # namespace, in a process group of its own, runs wrk against it, stops it; sets g_rps and
+    # g_p99 (sample lists) and g_why (why samples are missing).
     guest_wrk() {
         local name=$1 ip=$2 secs=$3 pid
         shift 3
-        g_rps=$none g_p99=$none
-        setsid "$@" >/dev/null 2>&1 &
-        pid=$!
-        if wait_http "http://$ip/healthz" "$secs"; then
-            wrk_runs "$name" "http://$ip/index.html"
-            g_rps=$(printf '%s\n' "${rps[@]}" | stats) g_p99=$(printf '%s\n' "${p99[@]}" | stats)
-        else
-            log "$name httpd did not answer over $tap"
+        g_rps=$none g_p99=$none g_why=""
+        if [ -z "$bns" ]; then
+            g_why="no network namespace with a tap device"
+            return
         fi
-        kill -- -$pid
-        wait $pid 2>/dev/null
+        spawn "$bns" "$@"
+        pid=$spawned_pid
+        if wait_http "$bns" "http://$ip/healthz" "$secs"; then
+            wrk_runs "$bns" "$name" "http://$ip/index.html"
+            g_rps=${rps[*]} g_p99=${p99[*]} g_why=$wrk_why
+        else
+            g_why="httpd did not answer over the tap within $secs s"
+            log "$name: $g_why"
+        fi
+        unspawn "$pid"
     }
-    guest_wrk atoll 192.168.211.2 60 "$atoll" run --mem 256M --net "tap:$tap" --param atoll.ip=192.168.211.2/24 \
+    guest_wrk atoll "$NETNS_GUEST_IP" 60 "$atoll" run --mem 256M --net tap:tap0 --param "atoll.ip=$NETNS_GUEST_IP/24" \
         "$guest/apps/httpd/httpd.img" -- --no-access-log
-    a_rps=$g_rps a_p99=$g_p99
-    l_rps=$none l_p99=$none
+    a_rps=$g_rps a_p99=$g_p99 a_why=$g_why
+    l_rps=$none l_p99=$none l_why=$no_linux
     if [ $linux_ok = 1 ]; then
-        linux_cmd 256M httpd atoll_ip=192.168.211.3/24 -- \
-            -netdev "tap,id=n0,ifname=$tap,script=no,downscript=no" -device virtio-net-device,netdev=n0
-        guest_wrk linux 192.168.211.3 90 "${lcmd[@]}"
-        l_rps=$g_rps l_p99=$g_p99
+        linux_cmd 256M httpd "atoll_ip=$NETNS_GUEST2_IP/24" -- \
+            -netdev "tap,id=n0,ifname=tap0,script=no,downscript=no" -device virtio-net-device,netdev=n0
+        guest_wrk linux "$NETNS_GUEST2_IP" 90 "${lcmd[@]}"
+        l_rps=$g_rps l_p99=$g_p99 l_why=$g_why
     fi
-    ip link del "$tap"
-    record "HTTP wrk -t2 -c64 /index.html" "req/s" "$a_rps" "$l_rps" "host process" "$(cut -d' ' -f2 <<<"$h_rps")"
-    record "HTTP wrk -t2 -c64 /index.html, p99 latency" ms "$a_p99" "$l_p99" "host process" "$(cut -d' ' -f2 <<<"$h_p99")"
+    netns_destroy "$bns"
+    bns=""
+    record "$wrk_name" "req/s" "$a_rps" "$l_rps" "host process" "$h_rps" "$a_why" "$l_why"
+    record "$wrk_name, p99 latency" ms "$a_p99" "$l_p99" "host process" "$h_p99" "$a_why" "$l_why"
 else
-    log "HTTP throughput: skipped (needs wrk, root and /dev/net/tun for a tap device)"
+    why="skipped: needs wrk, root and /dev/net/tun (a network namespace with a tap device)"
+    log "HTTP throughput: $why"
+    record "$wrk_name" "req/s" "" "" "host process" - "$why" "$why"
+    record "$wrk_name, p99 latency" ms "" "" "host process" - "$why" "$why"
 fi
 
 # ------------------------------------------------------------------ profiles
@@ -330,7 +361,7 @@ echo "$costs" >>"$raw"
     echo "Linux microVM: $linux_pkg with a busybox initramfs, -M microvm, same QEMU and accelerator."
     echo "Ratios are Atoll's median over the other's median. Every sample: raw.txt."
     echo
-    printf '%s\n' "${md[@]}"
+    "$root/tests/bench/bench-report.sh" table "$results"
     echo
     echo "### hello's boot phases (one boot, -m 16M, in-guest TSC: atoll.bootstats)"
     echo
@@ -352,11 +383,10 @@ echo "$costs" >>"$raw"
     echo
     echo "$sizes"
 } >"$out/bench.md"
-{
-    printf '{"qemu":"%s","accelerator":"%s","runs":%d,"linux_microvm":"%s","results":[' "$qemu_version" "$accel" "$runs" "$linux_pkg"
-    (IFS=,; printf '%s' "${json[*]}")
-    printf ']}\n'
-} >"$out/bench.json"
+"$root/tests/bench/bench-report.sh" json "$results" "qemu=$qemu_version" "accelerator=$accel" "runs:=$runs" \
+    "linux_microvm=$linux_pkg" >"$out/bench.json" || { log "writing bench.json failed"; exit 1; }
+# med MEASURE atoll|linux_microvm: a median from bench.json, "-" when there is none (charts).
+med() { jq -r --arg m "$1" --arg c "$2" '.results[] | select(.measure == $m) | .[$c].median // "-"' "$out/bench.json"; }
 
 # Charts: boot against the floor and Linux; HTTP throughput against Linux and the host process.
 charts=""
@@ -364,16 +394,16 @@ if command -v gnuplot >/dev/null; then
     bar() { [ "${2:--}" != - ] && echo "\"$1\" $2"; }
     {
         bar "floor (empty)" "$floor_med"
-        bar "Atoll C hello" "${A_MED[boot chello, launch to exit]:--}"
-        bar "Atoll C++ hello" "${A_MED[boot hello, launch to exit]:--}"
-        bar "Linux /init" "${L_MED[boot hello, launch to exit]:--}"
-        bar "Atoll httpd" "${A_MED[httpd, launch to first response]:--}"
-        bar "Linux httpd" "${L_MED[httpd, launch to first response]:--}"
+        bar "Atoll C hello" "$(med "boot chello, launch to exit" atoll)"
+        bar "Atoll C++ hello" "$(med "boot hello, launch to exit" atoll)"
+        bar "Linux /init" "$(med "boot hello, launch to exit" linux_microvm)"
+        bar "Atoll httpd" "$(med "httpd, launch to first response" atoll)"
+        bar "Linux httpd" "$(med "httpd, launch to first response" linux_microvm)"
     } >"$out/boot.dat"
     {
-        bar "host process" "${h_rps_med:--}"
-        bar "Atoll" "${A_MED[HTTP wrk -t2 -c64 /index.html]:--}"
-        bar "Linux microVM" "${L_MED[HTTP wrk -t2 -c64 /index.html]:--}"
+        bar "host process" "${h_rps:--}"
+        bar "Atoll" "$(med "$wrk_name" atoll)"
+        bar "Linux microVM" "$(med "$wrk_name" linux_microvm)"
     } >"$out/http.dat"
     for chart in boot:"Launch to exit; httpd: to first response (ms, median)" http:"HTTP requests/s (wrk -t2 -c64, median)"; do
         name=${chart%%:*} title=${chart#*:}
