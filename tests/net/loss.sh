@@ -168,8 +168,8 @@ hung() {
         sleep 3
     fi
     echo "    guest log (tail):"
-    tail -n 60 "$tmp/guest.log" | sed 's/^/    | /'
-    echo "loss.sh: FAIL (${failures[*]})"
+    tail -n 150 "$tmp/guest.log" | sed 's/^/    | /'
+    (IFS=';'; echo "loss.sh: FAIL (${failures[*]})")
     exit 1
 }
 
@@ -181,7 +181,7 @@ done
 if ! probe; then
     fail "the guest comes up" "no answer on /healthz $((SECONDS - t0)) s after launch"
     tail -n 30 "$tmp/guest.log" | sed 's/^/    | /'
-    echo "loss.sh: FAIL (${failures[*]})"
+    (IFS=';'; echo "loss.sh: FAIL (${failures[*]})")
     exit 1
 fi
 pass "the guest answers through the relay ($((SECONDS - t0)) s after launch)"
@@ -189,9 +189,12 @@ pass "the guest answers through the relay ($((SECONDS - t0)) s after launch)"
 # download WHEN: the file, checked; fails past download_timeout.
 download() {
     local what=$1 out rc got
-    out=$(in_netns "$ns" "$curl_bin" -sS --max-time "$download_timeout" -o "$tmp/got.bin" \
-        -w '%{http_code} %{size_download} %{time_total} %{speed_download}' "$url/big.bin" 2>"$tmp/curl.err")
+    # In the background and waited for, so that a signal to this script is handled at once.
+    in_netns "$ns" "$curl_bin" -sS --max-time "$download_timeout" -o "$tmp/got.bin" \
+        -w '%{http_code} %{size_download} %{time_total} %{speed_download}' "$url/big.bin" >"$tmp/curl.out" 2>"$tmp/curl.err" &
+    wait $!
     rc=$?
+    out=$(cat "$tmp/curl.out")
     got=$(sha256sum <"$tmp/got.bin" 2>/dev/null | cut -d' ' -f1)
     rm -f "$tmp/got.bin"
     local code bytes secs speed
