@@ -176,8 +176,15 @@ one_boot() {
         # atoll run does not have it yet.
         kill -USR1 "$guest" 2>/dev/null
         sleep 3
-        echo "    guest log (tail, after SIGUSR1 to atoll run):"
-        tail -n 80 "$log" | sed 's/^/    | /'
+        local from
+        from=$(grep -n 'atoll-dump-begin' "$log" | tail -n 1 | cut -d: -f1)
+        if [ -n "$from" ]; then
+            echo "    guest log: the last lines before the state dump, and the dump (SIGUSR1 to atoll run):"
+            tail -n "+$((from > 20 ? from - 20 : 1))" "$log" | head -n 600 | sed 's/^/    | /'
+        else
+            echo "    guest log (tail; atoll run printed no state dump after SIGUSR1):"
+            tail -n 40 "$log" | sed 's/^/    | /'
+        fi
     else
         echo "${line% |} | healthy"
     fi
