@@ -13,13 +13,16 @@
 #   - with --hog: the same download and wrk with both host cores kept busy by two bounded
 #     busy loops,
 #   - the guest still answers afterwards (/healthz and ping).
+# With --linux HTTPD the same file is served by Linux instead, for comparison: HTTPD (the host
+# build of apps/httpd) in a second namespace behind a veth that takes tq's place, one TCP
+# segment per frame (gso_max_segs 1), through the same relay and checks.
 # Every wait is bounded, so a guest that freezes is reported at the end of the step it froze
 # in, with the relay's counters and the host's socket states, never waited on forever.
 #
 # usage: loss.sh ATOLL IMAGE NETRELAY [--size MIB] [--duration SECONDS] [--loss P]
 #                [--delay MS] [--jitter MS] [--reorder P] [--reorder-gap K] [--hog]
 #                [--seed N] [--download-timeout SECONDS] [--connections C] [--machine M]
-#                [--mem SIZE]
+#                [--mem SIZE] [--linux HTTPD]
 # Defaults: 8 MiB, 10 s, loss 0.02, delay 20 ms, jitter 2 ms, reorder 0.02 behind 3 frames,
 # no hog, 64 connections. Loss, delay and reordering apply to each direction. Prints ok/FAIL
 # per check and "loss.sh: PASS" or "loss.sh: FAIL (...)" last. Exit status 0 pass, 1 fail,
@@ -33,7 +36,7 @@ usage() { sed -n 's/^# usage: //p; s/^#   *\(\[--.*\)/\1/p' "$0" >&2; exit 2; }
 atoll=$1 image=$2 relay_bin=$3
 shift 3
 size=8 duration=10 loss=0.02 delay=20 jitter=2 reorder=0.02 gap=3 hog=0 seed=$(((RANDOM << 15) | RANDOM))
-download_timeout="" conns=64 machine=microvm mem=""
+download_timeout="" conns=64 machine=microvm mem="" linux_httpd=""
 while [ $# -gt 0 ]; do
     case $1 in
     --hog) hog=1; shift; continue ;;
@@ -52,6 +55,7 @@ while [ $# -gt 0 ]; do
     --connections) conns=$2 ;;
     --machine) machine=$2 ;;
     --mem) mem=$2 ;;
+    --linux) linux_httpd=$2 ;;
     *) usage ;;
     esac
     shift 2
@@ -65,6 +69,7 @@ download_timeout=${download_timeout:-$((60 + size * 1024 / 40))}
 
 [ -f "$image" ] || { echo "loss.sh: no image $image" >&2; exit 1; }
 [ -x "$relay_bin" ] || { echo "loss.sh: no relay $relay_bin" >&2; exit 1; }
+[ -z "$linux_httpd" ] || [ -x "$linux_httpd" ] || { echo "loss.sh: no httpd $linux_httpd" >&2; exit 1; }
 if ! netns_usable; then
     echo "loss.sh: SKIPPED: needs root, ip and /dev/net/tun (a namespace and two tap devices)"
     exit 77
@@ -75,7 +80,7 @@ if ! command -v wrk >/dev/null; then
 fi
 
 tmp=$(mktemp -d -t atoll-loss.XXXXXX)
-guest="" relay="" ns="" hogs=()
+guest="" relay="" ns="" peer_ns="" hogs=()
 stop_hogs() {
     local p
     for p in ${hogs[@]+"${hogs[@]}"}; do kill "$p" 2>/dev/null; done
@@ -89,6 +94,7 @@ cleanup() {
     # SIGTERM: the relay prints its final counters into its log.
     stop_group "$relay"
     [ -z "$ns" ] || netns_destroy "$ns"
+    [ -z "$peer_ns" ] || netns_destroy "$peer_ns"
     local j
     for j in $(jobs -p); do kill "$j" 2>/dev/null; done
     if [ -f "$tmp/relay.log" ]; then
@@ -120,9 +126,19 @@ big_sha=$(sha256sum <"$tmp/rootfs/www/big.bin" | cut -d' ' -f1)
 ns=$(netns_create loss) || { echo "loss.sh: SKIPPED: cannot create a network namespace here"; exit 77; }
 in_netns "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 ||
     { echo "loss.sh: cannot configure $ns" >&2; exit 1; }
-if ! ip -n "$ns" tuntap add tq mode tap || ! in_netns "$ns" sysctl -qw net.ipv4.conf.tq.arp_ignore=8 ||
+if [ -z "$linux_httpd" ]; then
+    ip -n "$ns" tuntap add tq mode tap
+else
+    # Linux's side: tq is a veth whose peer, in a namespace of its own, has the guest's address.
+    peer_ns=$(netns_create losspeer) &&
+        in_netns "$peer_ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 &&
+        ip -n "$ns" link add tq type veth peer name eth0 netns "$peer_ns" &&
+        ip -n "$peer_ns" link set eth0 gso_max_segs 1 &&
+        ip -n "$peer_ns" addr add "$NETNS_GUEST_IP/24" dev eth0 && ip -n "$peer_ns" link set eth0 up
+fi
+if [ $? != 0 ] || ! in_netns "$ns" sysctl -qw net.ipv4.conf.tq.arp_ignore=8 ||
     ! ip -n "$ns" link set tq up || ! netns_tap "$ns" th "$NETNS_HOST_IP/24"; then
-    echo "loss.sh: cannot make the taps in $ns" >&2
+    echo "loss.sh: cannot make the interfaces in $ns" >&2
     exit 1
 fi
 url=http://$NETNS_GUEST_IP
@@ -131,12 +147,18 @@ netns_spawn "$ns" "$tmp/relay.log" "$relay_bin" --guest-if tq --host-tap th --se
     --delay "$delay" --jitter "$jitter" --reorder "$reorder" --reorder-gap "$gap"
 relay=$spawned_pid
 wait_for "$tmp/relay.log" "^netrelay: ready" 10 || { echo "loss.sh: the relay did not start"; exit 1; }
-echo "loss.sh: $(basename "$image") behind netrelay: loss $loss, delay $delay ms (jitter $jitter ms), reorder $reorder" \
+echo "loss.sh: $([ -z "$linux_httpd" ] && basename "$image" || echo "Linux ($(basename "$linux_httpd"))") behind netrelay: loss $loss, delay $delay ms (jitter $jitter ms), reorder $reorder" \
     "behind $gap frames, each direction; seed $seed (--seed $seed replays it); ${size} MiB, wrk -c$conns ${duration}s$(
     [ $hog = 0 ] || echo ", then both again with both cores busy")"
 
-netns_spawn "$ns" "$tmp/guest.log" "$atoll" run --machine "$machine" --mem "$mem" --rootfs "$tmp/rootfs" --net tap:tq \
-    --param "atoll.ip=$NETNS_GUEST_IP/24" "$image" -- --no-access-log
+if [ -z "$linux_httpd" ]; then
+    netns_spawn "$ns" "$tmp/guest.log" "$atoll" run --machine "$machine" --mem "$mem" --rootfs "$tmp/rootfs" --net tap:tq \
+        --param "atoll.ip=$NETNS_GUEST_IP/24" "$image" -- --no-access-log
+else
+    # The image's own files as well (wrk asks for /index.html).
+    cp -r "$(dirname "$here")/../apps/httpd/rootfs/www/." "$tmp/rootfs/www/"
+    netns_spawn "$peer_ns" "$tmp/guest.log" "$linux_httpd" --listen 80 --root "$tmp/rootfs/www" --no-access-log
+fi
 guest=$spawned_pid
 
 curl_bin=$(type -P curl)
@@ -163,7 +185,7 @@ hung() {
     echo "    relay counters:"
     relay_counters
     # The state dump, where atoll run has one (SIGUSR1 would otherwise end it).
-    if grep -q USR1 "$atoll"; then
+    if [ -z "$linux_httpd" ] && grep -q USR1 "$atoll"; then
         kill -USR1 "$guest" 2>/dev/null
         sleep 3
     fi
