@@ -726,10 +726,13 @@ long sys_listen(long fd, long backlog)
         return err;
     if (s->type != SOCK_STREAM)
         return -EOPNOTSUPP;
+    // lwIP counts half-open connections (SYN received) against the backlog; Linux keeps those in
+    // a SYN queue of their own and limits only completed ones. Twice the backlog gives a burst
+    // of connections the room Linux would (256 clients at once against listen(SOMAXCONN) lost
+    // SYNs, and with them a second, to the 128 limit); 255 is lwIP's most.
     if (backlog < 1)
         backlog = 1;
-    if (backlog > 255)
-        backlog = 255;
+    backlog = backlog > 127 ? 255 : backlog * 2;
     err_t e = netconn_listen_with_backlog(s->conn, static_cast<u8_t>(backlog));
     if (e != ERR_OK)
         return errno_of(e);
