@@ -4,10 +4,11 @@
 # and SIGHUP to `atoll run` reach the application, whose own exit status comes back; a program
 # that ignores SIGTERM is stopped after --stop-timeout (143); a second signal stops it at once;
 # SIGUSR1 prints a state dump on stderr and `atoll dump PID` one on stdout while the guest
-# keeps running; bad input on the channel is answered and costs no later command.
-# usage: control.sh ATOLL SIGTEST_IMAGE SLEEPER_IMAGE
+# keeps running; bad input on the channel is answered and costs no later command; a dump
+# comes even while a thread keeps the network stack's core lock, and names it.
+# usage: control.sh ATOLL SIGTEST_IMAGE SLEEPER_IMAGE CORELOCK_IMAGE
 set -u
-atoll=$1 sigtest=$2 sleeper=$3
+atoll=$1 sigtest=$2 sleeper=$3 corelock=$4
 tmp=$(mktemp -d -t atoll-control.XXXXXX)
 pid=""
 cleanup() {
@@ -174,6 +175,27 @@ if wait_for "$tmp/out" "^sigtest: ready" 60; then
     [ $rc = 0 ] || fail "after bad input: status $rc, want 0"
 else
     fail "bad input: sigtest never got ready"; finish
+fi
+
+# 8. A thread keeps the TCP/IP core lock (as a stuck one would): the dump still comes, at once,
+# names the holder and lists the PCBs anyway.
+start "$corelock" -- 4
+if wait_for "$tmp/out" "^corelock: holding the core lock" 60; then
+    now
+    "$atoll" dump "$pid" >"$tmp/dump" 2>"$tmp/dump.err"
+    dump_rc=$?
+    dump_ms=$((($(date +%s%N) - t0) / 1000000))
+    if [ $dump_rc = 0 ] && [ $dump_ms -lt 3000 ] &&
+        grep -q "^core lock held by thread 1 (corelock) for more than 200 ms" "$tmp/dump" &&
+        grep -q "^  tcp 0.0.0.0:7 LISTEN" "$tmp/dump"; then
+        ok "core lock held: the dump came in $dump_ms ms, named the holder, listed the PCBs"
+    else
+        fail "core lock held: dump status $dump_rc after $dump_ms ms: $(cat "$tmp/dump.err")"; cat "$tmp/dump"
+    fi
+    finish
+    [ $rc = 0 ] && grep -q "^corelock: released" "$tmp/out" || fail "corelock: status $rc, want 0 after the release"
+else
+    fail "corelock never took the lock"; finish
 fi
 
 echo "control: $failures failures"
