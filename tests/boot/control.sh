@@ -198,5 +198,22 @@ else
     fail "corelock never took the lock"; finish
 fi
 
+# 9. In a terminal (script(1) makes one): Ctrl-C goes to `atoll run`, not to QEMU, and on to
+# the application as SIGINT.
+: >"$tmp/tty"
+now
+{
+    wait_for "$tmp/tty" "sigtest: ready" 60
+    printf '\003'
+    wait_for "$tmp/tty" "sigtest: exiting with|terminated by|QEMU failed" 20
+    sleep 0.5
+} | script -qefc "$(printf '%q ' "$atoll" run "$sigtest" -- handle 21)" /dev/null >"$tmp/tty" 2>&1
+rc=$?
+if [ $rc = 21 ] && grep -q "sigtest: caught signal 2 (SIGINT)" "$tmp/tty"; then
+    ok "terminal: Ctrl-C reached the application's handler, exit status 21"
+else
+    fail "terminal: Ctrl-C: status $rc, want 21: $(tr -d '\r' <"$tmp/tty")"
+fi
+
 echo "control: $failures failures"
 [ $failures = 0 ]
