@@ -214,8 +214,13 @@ int main(int argc, char** argv)
             guest_if = v;
         else if (o == "--host-tap")
             host_tap = v;
-        else if (o == "--seed")
-            seed = std::strtoull(v, nullptr, 0);
+        else if (o == "--seed") {
+            char* end = nullptr;
+            errno = 0;
+            seed = std::strtoull(v, &end, 0);
+            if (errno || end == v || *end)
+                usage("--seed wants a whole number, not '" + std::string(v) + "'");
+        }
         else if (o == "--stats-every")
             stats_every = number(o, v, 0, 3600);
         else if (o == "--drop")
