@@ -207,7 +207,7 @@ now
     printf '\003'
     wait_for "$tmp/tty" "sigtest: exiting with|terminated by|QEMU failed" 20
     sleep 0.5
-} | script -qefc "$(printf '%q ' "$atoll" run "$sigtest" -- handle 21)" /dev/null >"$tmp/tty" 2>&1
+} | script -qefc "$(printf '%q ' env --default-signal=INT "$atoll" run "$sigtest" -- handle 21)" /dev/null >"$tmp/tty" 2>&1
 rc=$?
 if [ $rc = 21 ] && grep -q "sigtest: caught signal 2 (SIGINT)" "$tmp/tty"; then
     ok "terminal: Ctrl-C reached the application's handler, exit status 21"
