@@ -81,10 +81,13 @@ struct Collector {
     bool broken = false;     // a list ran into unreadable memory or past any sane length
 };
 
-void collect(Collector& c, const struct tcp_pcb* pcb)
+// Walks one of lwIP's PCB lists into the collector, at most `limit` entries (a list that runs
+// longer, or into memory that cannot be read, is broken); `fill` copies one PCB's fields.
+template <typename Pcb, typename Fill>
+void walk(Collector& c, const Pcb* pcb, std::size_t limit, Fill fill)
 {
     for (std::size_t walked = 0; pcb; ++walked) {
-        if (walked > MEMP_NUM_TCP_PCB || !readable(pcb, sizeof(*pcb))) {
+        if (walked > limit || !readable(pcb, sizeof(*pcb))) {
             c.broken = true;
             return;
         }
@@ -94,50 +97,43 @@ void collect(Collector& c, const struct tcp_pcb* pcb)
             PcbRecord& r = c.records[c.count++];
             r = {};
             r.local_ip = ip4_addr_get_u32(ip_2_ip4(&pcb->local_ip));
-            r.remote_ip = ip4_addr_get_u32(ip_2_ip4(&pcb->remote_ip));
             r.local_port = pcb->local_port;
-            r.remote_port = pcb->remote_port;
             r.state = static_cast<u8>(pcb->state);
-            r.nrtx = pcb->nrtx;
-            r.persist_backoff = pcb->persist_backoff;
-            r.snd_queuelen = pcb->snd_queuelen;
-            r.flags = pcb->flags;
-            r.rto = pcb->rto;
-            r.rtime = pcb->rtime;
-            r.unsent = count_segments(pcb->unsent);
-            r.unacked = count_segments(pcb->unacked);
-            r.ooseq = count_segments(pcb->ooseq);
-            r.snd_wnd = pcb->snd_wnd;
-            r.rcv_wnd = pcb->rcv_wnd;
-            r.cwnd = pcb->cwnd;
-            r.snd_buf = pcb->snd_buf;
-            r.refused_data = pcb->refused_data != nullptr;
+            fill(r, *pcb);
         }
         pcb = pcb->next;
     }
 }
 
+void collect(Collector& c, const struct tcp_pcb* pcb)
+{
+    walk(c, pcb, MEMP_NUM_TCP_PCB, [](PcbRecord& r, const struct tcp_pcb& p) {
+        r.remote_ip = ip4_addr_get_u32(ip_2_ip4(&p.remote_ip));
+        r.remote_port = p.remote_port;
+        r.nrtx = p.nrtx;
+        r.persist_backoff = p.persist_backoff;
+        r.snd_queuelen = p.snd_queuelen;
+        r.flags = p.flags;
+        r.rto = p.rto;
+        r.rtime = p.rtime;
+        r.unsent = count_segments(p.unsent);
+        r.unacked = count_segments(p.unacked);
+        r.ooseq = count_segments(p.ooseq);
+        r.snd_wnd = p.snd_wnd;
+        r.rcv_wnd = p.rcv_wnd;
+        r.cwnd = p.cwnd;
+        r.snd_buf = p.snd_buf;
+        r.refused_data = p.refused_data != nullptr;
+    });
+}
+
 void collect_listeners(Collector& c, const struct tcp_pcb_listen* pcb)
 {
-    for (std::size_t walked = 0; pcb; ++walked) {
-        if (walked > MEMP_NUM_TCP_PCB_LISTEN || !readable(pcb, sizeof(*pcb))) {
-            c.broken = true;
-            return;
-        }
-        if (c.count == c.capacity) {
-            ++c.skipped;
-        } else {
-            PcbRecord& r = c.records[c.count++];
-            r = {};
-            r.listen = 1;
-            r.local_ip = ip4_addr_get_u32(ip_2_ip4(&pcb->local_ip));
-            r.local_port = pcb->local_port;
-            r.state = static_cast<u8>(pcb->state);
-            r.backlog = pcb->backlog;
-            r.accepts_pending = pcb->accepts_pending;
-        }
-        pcb = pcb->next;
-    }
+    walk(c, pcb, MEMP_NUM_TCP_PCB_LISTEN, [](PcbRecord& r, const struct tcp_pcb_listen& p) {
+        r.listen = 1;
+        r.backlog = p.backlog;
+        r.accepts_pending = p.accepts_pending;
+    });
 }
 
 void print_record(kernel::DumpOutput& out, const PcbRecord& r)
