@@ -123,8 +123,12 @@ void snapshot(const Thread* t, ThreadSnapshot* s)
     std::size_t n = collect_backtrace(saved[7], saved[6], s->frames, k_max_frames);
     // Preempted in an interrupt: the walk stops at the interrupt's entry; go on from the
     // interrupted code's own rip and rbp.
+    // A frame below the thread's saved stack pointer was abandoned (a signal handler that
+    // longjmp'ed out of the interrupt's return path): its contents are stale.
     const arch::IrqFrame* f = t->interrupted;
-    if (f && n < k_max_frames && access_ok(reinterpret_cast<u64>(f), sizeof(*f), false)) {
+    auto fa = reinterpret_cast<u64>(f);
+    bool live = f && fa >= s->sp && (!t->stack_high || fa + sizeof(*f) <= t->stack_high);
+    if (live && n < k_max_frames && access_ok(fa, sizeof(*f), false)) {
         s->interrupted_at = static_cast<u8>(n);
         n += collect_backtrace(f->rip, f->rbp, s->frames + n, k_max_frames - n);
     }

@@ -726,13 +726,14 @@ long sys_listen(long fd, long backlog)
         return err;
     if (s->type != SOCK_STREAM)
         return -EOPNOTSUPP;
-    // lwIP counts half-open connections (SYN received) against the backlog; Linux keeps those in
-    // a SYN queue of their own and limits only completed ones. Twice the backlog gives a burst
-    // of connections the room Linux would (256 clients at once against listen(SOMAXCONN) lost
-    // SYNs, and with them a second, to the 128 limit); 255 is lwIP's most.
+    // Linux queues backlog + 1 completed connections, and keeps half-open ones (SYN received)
+    // in a SYN queue of their own; lwIP counts both against one limit. So a small backlog is
+    // Linux's backlog + 1, and SOMAXCONN (musl's 128, which Linux itself raises to 4096) or
+    // more is lwIP's most, 255: 256 clients at once against listen(SOMAXCONN) lost SYNs, and
+    // with them a second each, to the 128 limit.
     if (backlog < 1)
         backlog = 1;
-    backlog = backlog > 127 ? 255 : backlog * 2;
+    backlog = backlog >= SOMAXCONN ? 255 : backlog + 1;
     err_t e = netconn_listen_with_backlog(s->conn, static_cast<u8_t>(backlog));
     if (e != ERR_OK)
         return errno_of(e);

@@ -213,7 +213,7 @@ void dump_stack(kernel::DumpOutput& out)
         i.mtu = n->mtu;
     }
     collect_listeners(c, tcp_listen_pcbs.listen_pcbs);
-    std::size_t listeners = c.count;
+    std::size_t listeners = c.count + c.skipped;
     collect(c, tcp_active_pcbs);
     std::size_t active_end = c.count + c.skipped;
     collect(c, tcp_tw_pcbs);

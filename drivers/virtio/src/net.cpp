@@ -194,6 +194,8 @@ public:
                 index = static_cast<u16>(reinterpret_cast<uintptr_t>(token) - 1);
                 buf = rx.buffers + std::size_t(index) * k_buffer;
                 if (index >= rx.size || total + used > sizeof(assembly)) {
+                    if (index < rx.size)
+                        repost(index); // the frame is dropped, its buffer is not
                     ok = false;
                     break;
                 }
