@@ -2,6 +2,8 @@
 #include <kernel/arch.h>
 #include <kernel/console.h>
 
+#include "uart16550.h"
+
 #include <cstdarg>
 #include <cstdio>
 
@@ -10,8 +12,6 @@ namespace atl::kernel {
 namespace {
 // 16550 UART at COM1 (the port QEMU's isa-serial and Firecracker's serial use).
 constexpr u16 k_com1 = 0x3f8;
-constexpr u16 k_lsr = 5;
-constexpr u8 k_lsr_thr_empty = 0x20;
 bool s_uart_present = false;
 // Kernel messages go to a port of their own when the VM has one (QEMU's isa-debugcon at
 // 0xe9, which reads back 0xe9): `atoll run` shows them on its stderr, apart from the
@@ -39,16 +39,11 @@ void console_init()
     using arch::outb;
     // A scratch register round trip tells whether a UART answers at all.
     s_log_port = inb(k_log_port) == 0xe9;
-    outb(k_com1 + 7, 0x5a);
-    s_uart_present = inb(k_com1 + 7) == 0x5a;
+    s_uart_present = uart::present(k_com1, 0x5a);
     if (!s_uart_present)
         return;
-    outb(k_com1 + 1, 0x00); // no UART interrupts
-    outb(k_com1 + 3, 0x80); // DLAB: set the divisor
-    outb(k_com1 + 0, 0x01); // 115200 baud
-    outb(k_com1 + 1, 0x00);
-    outb(k_com1 + 3, 0x03); // 8N1
-    outb(k_com1 + 2, 0xc7); // FIFO on, cleared
+    uart::init_115200_8n1(k_com1);
+    outb(k_com1 + uart::k_fcr, 0xc7); // FIFO on, cleared
 }
 
 void console_write(const char* s, std::size_t n)
@@ -57,7 +52,7 @@ void console_write(const char* s, std::size_t n)
         return;
     for (std::size_t i = 0; i < n; ++i) {
         // Bounded wait: a wedged UART must not hang the guest.
-        for (int spin = 0; spin < 100000 && !(arch::inb(k_com1 + k_lsr) & k_lsr_thr_empty); ++spin)
+        for (int spin = 0; spin < 100000 && !(arch::inb(k_com1 + uart::k_lsr) & uart::k_lsr_thr_empty); ++spin)
             arch::pause();
         arch::outb(k_com1, static_cast<u8>(s[i]));
     }

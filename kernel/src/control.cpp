@@ -15,6 +15,8 @@
 #include <kernel/sched.h>
 #include <kernel/time.h>
 
+#include "uart16550.h"
+
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
@@ -23,13 +25,9 @@ namespace atl::kernel {
 
 namespace {
 
-// 16550 registers (offsets from the base port) and the bits used here.
+using namespace uart;
 constexpr u16 k_com2 = 0x2f8;
 constexpr u32 k_com2_isa_irq = 3; // ISA IRQ 3 = I/O APIC input 3 on pc, q35 and microvm
-constexpr u16 k_rbr = 0, k_thr = 0, k_ier = 1, k_lcr = 3, k_mcr = 4, k_lsr = 5, k_scr = 7;
-constexpr u8 k_lsr_data_ready = 0x01;
-constexpr u8 k_lsr_thr_empty = 0x20;
-constexpr u8 k_ier_rx = 0x01;
 
 constexpr std::size_t k_ring_size = 1024;
 constexpr std::size_t k_thread_stack = 32 * 1024;
@@ -225,15 +223,9 @@ void set_signal_request_hook(long (*hook)(int sig)) { s_signal_hook = hook; }
 
 const char* control_init()
 {
-    // Absent, the port reads back 0xff whatever was written.
-    arch::outb(k_com2 + k_scr, 0xa5);
-    if (arch::inb(k_com2 + k_scr) != 0xa5)
+    if (!present(k_com2, 0xa5))
         return nullptr;
-    arch::outb(k_com2 + k_ier, 0x00);
-    arch::outb(k_com2 + k_lcr, 0x80); // DLAB: the divisor
-    arch::outb(k_com2 + 0, 0x01);     // 115200 baud
-    arch::outb(k_com2 + 1, 0x00);
-    arch::outb(k_com2 + k_lcr, 0x03); // 8N1
+    init_115200_8n1(k_com2);
     // The FIFOs stay off: switching them on empties the receive side in QEMU, and a command
     // the host wrote before the guest booted waits there.
     arch::outb(k_com2 + k_mcr, 0x0b); // DTR, RTS, OUT2 (the interrupt line's gate on a PC)

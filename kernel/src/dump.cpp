@@ -114,13 +114,11 @@ void snapshot(const Thread* t, ThreadSnapshot* s)
     s->stack_high = t->stack_high;
     if (s->self || !t->context)
         return;
-    // Boost.Context's x86_64 frame, as report_deadlock reads it: mxcsr/x87 cw, r12-r15, rbx,
-    // rbp, rip.
-    auto* saved = static_cast<const u64*>(t->context);
     s->sp = reinterpret_cast<u64>(t->context);
-    if (!access_ok(s->sp, 8 * sizeof(u64), false))
+    u64 rip = 0, rbp = 0;
+    if (!access_ok(s->sp, 8 * sizeof(u64), false) || !saved_frame(t, &rip, &rbp))
         return;
-    std::size_t n = collect_backtrace(saved[7], saved[6], s->frames, k_max_frames);
+    std::size_t n = collect_backtrace(rip, rbp, s->frames, k_max_frames);
     // Preempted in an interrupt: the walk stops at the interrupt's entry; go on from the
     // interrupted code's own rip and rbp.
     // A frame below the thread's saved stack pointer was abandoned (a signal handler that
@@ -245,8 +243,8 @@ bool register_dump_section(const char* name, DumpSectionFn fn)
 
 void dump_backtrace(DumpOutput& out, u64 rip, u64 rbp, const char* indent)
 {
-    u64 frames[k_max_frames];
-    std::size_t n = collect_backtrace(rip, rbp, frames, k_max_frames);
+    u64 frames[32];
+    std::size_t n = collect_backtrace(rip, rbp, frames, 32);
     for (std::size_t i = 0; i < n; ++i)
         print_frame(out, indent, i, frames[i], i != 0);
 }

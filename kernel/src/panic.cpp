@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <kernel/console.h>
+#include <kernel/dump.h>
 #include <kernel/memory.h>
 #include <kernel/paging.h>
 #include <kernel/sched.h>
@@ -85,14 +86,13 @@ std::size_t collect_backtrace(u64 rip, u64 rbp, u64* frames, std::size_t max)
 
 void print_backtrace(u64 rip, u64 rbp)
 {
-    u64 frames[32];
-    std::size_t n = collect_backtrace(rip, rbp, frames, 32);
-    console_printf("  backtrace:\n");
-    for (std::size_t i = 0; i < n; ++i) {
-        console_printf("    #%-2d 0x%016llx  ", static_cast<int>(i), static_cast<unsigned long long>(frames[i]));
-        print_location(i == 0 ? frames[i] : frames[i] - 1); // a return address: the call, not the one after it
-        console_printf("\n");
-    }
+    // The state dump's frame printer, onto the console (a buffer on the stack: no allocation
+    // on the way to a panic).
+    char buf[512];
+    DumpOutput out(buf, sizeof(buf), [](void*, const char* text, std::size_t len) { console_write(text, len); }, nullptr);
+    out.printf("  backtrace:\n");
+    dump_backtrace(out, rip, rbp, "    ");
+    out.flush();
 }
 
 namespace {

@@ -164,11 +164,9 @@ void switch_to(Thread* next)
         else
             console_printf("atoll: thread %d (%s): %s\n", t->tid, t->name,
                 t->state == ThreadState::Blocked ? "blocked" : "runnable");
-        if (t != s_current && t->context) {
-            // Boost.Context's x86_64 frame: mxcsr/x87 cw, r12-r15, rbx, rbp, rip.
-            auto* saved = static_cast<const u64*>(t->context);
-            print_backtrace(saved[7], saved[6]);
-        }
+        u64 rip = 0, rbp = 0;
+        if (saved_frame(t, &rip, &rbp))
+            print_backtrace(rip, rbp);
     }
     panic("deadlock");
 }
@@ -344,6 +342,17 @@ void exit_thread(void (*after)(void*), void* arg)
     account(self, arch::read_tsc());
     schedule();
     panic("a dead thread was resumed");
+}
+
+bool saved_frame(const Thread* t, u64* rip, u64* rbp)
+{
+    if (t == s_current || !t->context)
+        return false;
+    // Boost.Context's x86_64 frame: mxcsr/x87 cw, r12-r15, rbx, rbp, rip.
+    auto* saved = static_cast<const u64*>(t->context);
+    *rbp = saved[6];
+    *rip = saved[7];
+    return true;
 }
 
 void set_thread_name(Thread* t, const char* name)

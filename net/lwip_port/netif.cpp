@@ -231,30 +231,38 @@ const char* net_init(const Config& config, NetInfo* info)
 }
 
 
+namespace {
+
+// One interface's counters, the driver's and the stack's, as one line without a newline.
+void format_counters(const Interface& itf, char* out, std::size_t cap)
+{
+    const drivers::NetStats& st = itf.dev->stats();
+    std::snprintf(out, cap,
+        "%s: rx %llu packets %llu bytes %llu dropped, tx %llu packets %llu bytes %llu ring-full, "
+        "%llu interrupts, %llu bad device entries; stack: %llu no pbuf, %llu input failed, %llu tx dropped",
+        itf.dev->name(), (unsigned long long)st.rx_packets, (unsigned long long)st.rx_bytes,
+        (unsigned long long)st.rx_dropped, (unsigned long long)st.tx_packets, (unsigned long long)st.tx_bytes,
+        (unsigned long long)st.tx_full, (unsigned long long)st.interrupts, (unsigned long long)st.bad_device_entries,
+        (unsigned long long)s_rx_no_pbuf, (unsigned long long)s_rx_input_failed, (unsigned long long)s_tx_dropped);
+}
+
+} // namespace
+
 void log_net_stats()
 {
+    char line[320];
     for (std::size_t i = 0; i < s_interface_count; ++i) {
-        const drivers::NetStats& st = s_interfaces[i]->dev->stats();
-        kernel::log("%s: rx %llu packets %llu bytes %llu dropped, tx %llu packets %llu bytes %llu ring-full, "
-                    "%llu interrupts, %llu bad device entries; stack: %llu no pbuf, %llu input failed, %llu tx dropped",
-            s_interfaces[i]->dev->name(), (unsigned long long)st.rx_packets, (unsigned long long)st.rx_bytes,
-            (unsigned long long)st.rx_dropped, (unsigned long long)st.tx_packets, (unsigned long long)st.tx_bytes,
-            (unsigned long long)st.tx_full, (unsigned long long)st.interrupts, (unsigned long long)st.bad_device_entries,
-            (unsigned long long)s_rx_no_pbuf, (unsigned long long)s_rx_input_failed, (unsigned long long)s_tx_dropped);
+        format_counters(*s_interfaces[i], line, sizeof(line));
+        kernel::log("%s", line);
     }
 }
 
 void dump_interface_counters(kernel::DumpOutput& out)
 {
-    // The counters of log_net_stats(), for the state dump (dump.cpp).
+    char line[320];
     for (std::size_t i = 0; i < s_interface_count; ++i) {
-        const drivers::NetStats& st = s_interfaces[i]->dev->stats();
-        out.printf("%s: rx %llu packets %llu bytes %llu dropped, tx %llu packets %llu bytes %llu ring-full, "
-                   "%llu interrupts, %llu bad device entries; stack: %llu no pbuf, %llu input failed, %llu tx dropped\n",
-            s_interfaces[i]->dev->name(), (unsigned long long)st.rx_packets, (unsigned long long)st.rx_bytes,
-            (unsigned long long)st.rx_dropped, (unsigned long long)st.tx_packets, (unsigned long long)st.tx_bytes,
-            (unsigned long long)st.tx_full, (unsigned long long)st.interrupts, (unsigned long long)st.bad_device_entries,
-            (unsigned long long)s_rx_no_pbuf, (unsigned long long)s_rx_input_failed, (unsigned long long)s_tx_dropped);
+        format_counters(*s_interfaces[i], line, sizeof(line));
+        out.printf("%s\n", line);
     }
 }
 

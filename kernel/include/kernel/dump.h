@@ -53,7 +53,8 @@ bool register_dump_section(const char* name, DumpSectionFn fn);
 // for the dump itself (its buffer), counted as free in the memory figures.
 void write_state_dump(DumpOutput& out, const char* id, u64 own_bytes);
 
-// Prints a backtrace from (rip, rbp) into the dump, one symbolized frame per line.
+// Prints a backtrace from (rip, rbp), one symbolized frame per line (32 at most); a panic's
+// backtrace is printed by it too.
 void dump_backtrace(DumpOutput& out, u64 rip, u64 rbp, const char* indent);
 
 } // namespace atl::kernel

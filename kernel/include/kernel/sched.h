@@ -94,6 +94,10 @@ void interrupt(Thread* t);
 // guard page. It runs with interrupts enabled, like application code. nullptr when out of memory.
 Thread* create_kernel_thread(void (*entry)(void*), void* arg, const char* name, std::size_t stack_size = 64 * 1024);
 
+// Where a thread that is not running stopped: the instruction and frame pointers in its saved
+// context (for backtraces of other threads). False for the running thread or one never run.
+bool saved_frame(const Thread* t, u64* rip, u64* rbp);
+
 void yield();
 // Ends the running thread. `after(arg)` runs on the next thread once this one's stack is no
 // longer in use (to free it).
