@@ -199,7 +199,9 @@ else
 fi
 
 # 9. In a terminal (script(1) makes one): Ctrl-C goes to `atoll run`, not to QEMU, and on to
-# the application as SIGINT.
+# the application as SIGINT. script(1) starts the command through $SHELL -c; `exec` keeps that
+# shell out of the terminal's foreground group (dash, unlike bash, does not exec a lone
+# command itself, and would die of the same Ctrl-C: script then reports 130).
 : >"$tmp/tty"
 now
 {
@@ -207,7 +209,7 @@ now
     printf '\003'
     wait_for "$tmp/tty" "sigtest: exiting with|terminated by|QEMU failed" 20
     sleep 0.5
-} | script -qefc "$(printf '%q ' env --default-signal=INT "$atoll" run "$sigtest" -- handle 21)" /dev/null >"$tmp/tty" 2>&1
+} | script -qefc "exec $(printf '%q ' env --default-signal=INT "$atoll" run "$sigtest" -- handle 21)" /dev/null >"$tmp/tty" 2>&1
 rc=$?
 if [ $rc = 21 ] && grep -q "sigtest: caught signal 2 (SIGINT)" "$tmp/tty"; then
     ok "terminal: Ctrl-C reached the application's handler, exit status 21"
