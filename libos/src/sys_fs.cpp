@@ -159,6 +159,7 @@ long create_node(Lookup& lk, u32 mode, Inode** out)
         return -ENOSPC;
     if (S_ISDIR(mode))
         i->nlink = 1;
+    init_owner(i, lk.parent);
     long r = dir_add(lk.parent, lk.last, i);
     if (r < 0) {
         kernel::destroy(i);
@@ -793,7 +794,10 @@ long sys_fchmodat(long dirfd, long path, long mode)
     long r = inode_at(dirfd, path, 0, &i);
     if (r < 0)
         return r;
-    i->mode = (i->mode & S_IFMT) | (static_cast<u32>(mode) & 07777);
+    u32 bits = static_cast<u32>(mode) & 07777;
+    if ((r = check_chmod(i, &bits)) < 0)
+        return r;
+    i->mode = (i->mode & S_IFMT) | bits;
     touch(i, true);
     return 0;
 }
@@ -805,9 +809,14 @@ long sys_fchmod(long fd, long mode)
     File* f = fd_get(static_cast<int>(fd));
     if (!f)
         return -EBADF;
-    if (!f->inode())
+    Inode* i = f->inode();
+    if (!i)
         return -EINVAL;
-    f->inode()->mode = (f->inode()->mode & S_IFMT) | (static_cast<u32>(mode) & 07777);
+    u32 bits = static_cast<u32>(mode) & 07777;
+    if (long r = check_chmod(i, &bits); r < 0)
+        return r;
+    i->mode = (i->mode & S_IFMT) | bits;
+    touch(i, true);
     return 0;
 }
 
@@ -817,10 +826,9 @@ long sys_fchownat(long dirfd, long path, long uid, long gid, long flags)
     long r = inode_at(dirfd, path, flags, &i);
     if (r < 0)
         return r;
-    if (uid != -1)
-        i->uid = static_cast<u32>(uid);
-    if (gid != -1)
-        i->gid = static_cast<u32>(gid);
+    if ((r = check_chown(i, uid, gid)) < 0)
+        return r;
+    apply_chown(i, uid, gid);
     return 0;
 }
 
@@ -830,10 +838,9 @@ long sys_fchown(long fd, long uid, long gid)
     if (!f)
         return -EBADF;
     if (Inode* i = f->inode()) {
-        if (uid != -1)
-            i->uid = static_cast<u32>(uid);
-        if (gid != -1)
-            i->gid = static_cast<u32>(gid);
+        if (long r = check_chown(i, uid, gid); r < 0)
+            return r;
+        apply_chown(i, uid, gid);
     }
     return 0;
 }

@@ -9,10 +9,10 @@
 #include <kernel/interrupts.h>
 
 #include <kernel/console.h>
+#include <kernel/stack.h>
 
 #include <cerrno>
 #include <fcntl.h>
-#include <initializer_list>
 #include <sys/syscall.h>
 
 namespace atl::libos {
@@ -233,10 +233,10 @@ long dispatch(long n, long a1, long a2, long a3, long a4, long a5, long a6)
     case SYS_set_tid_address: return sys_set_tid_address(a1);
     case SYS_arch_prctl: return sys_arch_prctl(a1, a2);
     // getpid, gettid, getppid: unlocked_call, below.
-    case SYS_getuid:
-    case SYS_geteuid:
-    case SYS_getgid:
-    case SYS_getegid: return 0;
+    case SYS_getuid: return creds().ruid;
+    case SYS_geteuid: return creds().euid;
+    case SYS_getgid: return creds().rgid;
+    case SYS_getegid: return creds().egid;
     case SYS_uname: return sys_uname(a1);
     case SYS_getrandom: return sys_getrandom(a1, a2, a3);
     case SYS_futex: return sys_futex(a1, a2, a3, a4, a5, a6);
@@ -270,24 +270,18 @@ long dispatch(long n, long a1, long a2, long a3, long a4, long a5, long a6)
     case SYS_getpgrp: return k_pid;
     case SYS_setsid: return -EPERM; // already a session leader
     case SYS_setpgid: return (a1 == 0 || a1 == k_pid) && (a2 == 0 || a2 == k_pid) ? 0 : -EPERM;
-    case SYS_getgroups: return 0;
-    case SYS_setuid:
-    case SYS_setgid:
-    case SYS_setfsuid:
-    case SYS_setfsgid: return 0;
-    case SYS_setresuid:
-    case SYS_setresgid:
-    case SYS_setreuid:
-    case SYS_setregid: return 0;
-    case SYS_getresuid:
-    case SYS_getresgid: {
-        for (long p : { a1, a2, a3 }) {
-            if (!user_ok(p, sizeof(unsigned)))
-                return -EFAULT;
-            *reinterpret_cast<unsigned*>(p) = 0;
-        }
-        return 0;
-    }
+    case SYS_getgroups: return sys_getgroups(a1, a2);
+    case SYS_setgroups: return sys_setgroups(a1, a2);
+    case SYS_setuid: return sys_setuid(a1);
+    case SYS_setgid: return sys_setgid(a1);
+    case SYS_setfsuid: return sys_setfsuid(a1);
+    case SYS_setfsgid: return sys_setfsgid(a1);
+    case SYS_setresuid: return sys_setresuid(a1, a2, a3);
+    case SYS_setresgid: return sys_setresgid(a1, a2, a3);
+    case SYS_setreuid: return sys_setreuid(a1, a2);
+    case SYS_setregid: return sys_setregid(a1, a2);
+    case SYS_getresuid: return sys_getresuid(a1, a2, a3);
+    case SYS_getresgid: return sys_getresgid(a1, a2, a3);
     case SYS_rt_sigaction: return sys_rt_sigaction(a1, a2, a3, a4);
     case SYS_rt_sigprocmask: return sys_rt_sigprocmask(a1, a2, a3, a4);
     case SYS_kill: return sys_kill(a1, a2);
@@ -324,6 +318,10 @@ bool unlocked_call(long n, long a1, long a2, long* r)
 
 } // namespace atl::libos
 
+// Stack kept committed below a system call's entry on growable stacks: generous against the
+// libOS's deepest paths (a send through lwIP, a formatted log line).
+constexpr atl::u64 k_syscall_stack = 64 * 1024;
+
 // Every system call of the application arrives here as a function call. The libOS runs with
 // interrupts off (one CPU: that is its lock); signals for the thread are delivered on the way
 // back, with the application's interrupt state restored.
@@ -336,6 +334,9 @@ extern "C" long __atoll_syscall(long n, long a1, long a2, long a3, long a4, long
         return r;
     }
     kernel::IrqState irq = kernel::irq_save();
+    // The libOS runs on the caller's stack: if that is a growable one, the pages its deepest
+    // paths need are committed now, not by a fault inside the page allocator (kernel/stack.h).
+    kernel::stack_ensure(reinterpret_cast<u64>(__builtin_frame_address(0)), k_syscall_stack);
     r = libos::dispatch(n, a1, a2, a3, a4, a5, a6);
     bool signals = libos::has_deliverable_signal() || kernel::current()->interrupt_pending;
     kernel::irq_restore(irq);

@@ -170,6 +170,31 @@ long gen_cpuinfo(char* buf, std::size_t cap)
         vendor, family, model, brand, stepping, khz / 1000, khz % 1000, flags, khz / 500, (khz / 5) % 100);
 }
 
+// /proc/self/status: the lines programs read for their identity, as Linux formats them.
+long gen_status(char* buf, std::size_t cap)
+{
+    const Credentials& c = creds();
+    kernel::Thread* main = kernel::find_thread(static_cast<int>(k_pid));
+    // Capabilities: all of Linux 6.1's 41 while root's are in force; the file-system subset
+    // (CAP_FS_MASK) follows the file-system uid.
+    constexpr unsigned long long k_all = 0x1ffffffffffull, k_fs = 0x10800001full;
+    unsigned long long eff = (c.cap_effective ? k_all & ~k_fs : 0) | (c.cap_fs_effective ? k_fs : 0);
+    long n = std::snprintf(buf, cap,
+        "Name:\t%s\nState:\tR (running)\nTgid:\t%ld\nNgid:\t0\nPid:\t%ld\nPPid:\t0\nTracerPid:\t0\n"
+        "Uid:\t%u\t%u\t%u\t%u\nGid:\t%u\t%u\t%u\t%u\nFDSize:\t%d\nGroups:\t",
+        main ? main->name : "main", k_pid, k_pid, c.ruid, c.euid, c.suid, c.fsuid, c.rgid, c.egid, c.sgid,
+        c.fsgid, k_max_fds);
+    for (std::size_t i = 0; i < group_count() && n > 0 && static_cast<std::size_t>(n) < cap; ++i)
+        n += std::snprintf(buf + n, cap - static_cast<std::size_t>(n), i ? " %u" : "%u", group_at(i));
+    if (n > 0 && static_cast<std::size_t>(n) < cap) {
+        n += std::snprintf(buf + n, cap - static_cast<std::size_t>(n),
+            " \nThreads:\t%zu\nCapInh:\t0000000000000000\nCapPrm:\t%016llx\nCapEff:\t%016llx\n"
+            "CapBnd:\t%016llx\nCapAmb:\t0000000000000000\n",
+            kernel::thread_count(), c.cap_permitted ? k_all : 0, eff, k_all);
+    }
+    return n < 0 ? -EIO : (static_cast<std::size_t>(n) < cap ? n : static_cast<long>(cap) - 1);
+}
+
 // /proc/self/fd: one symlink per open descriptor, made on lookup.
 Inode* s_fd_links[k_max_fds];
 
@@ -296,6 +321,7 @@ const char* vfs_init(const char* image_name)
               add_symlink(dev, "stderr", "/proc/self/fd/2") && add_symlink(dev, "fd", "/proc/self/fd") &&
               add_special(proc, "meminfo", S_IFREG | 0444, nullptr, gen_meminfo) &&
               add_special(proc, "cpuinfo", S_IFREG | 0444, nullptr, gen_cpuinfo) &&
+              add_special(self, "status", S_IFREG | 0444, nullptr, gen_status) &&
               add_symlink(self, "exe", exe);
     if (!ok)
         return "out of memory building /dev and /proc";
