@@ -30,9 +30,11 @@ find_program(CMAKE_OBJCOPY NAMES llvm-objcopy-19 REQUIRED)
 set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)
 
 # Every object in an image: no red zone (interrupts push onto the running stack in ring 0),
-# frame pointers (panic backtraces), non-PIC code linked at a fixed low address, and one
-# section per function so --gc-sections drops what the image does not use.
-set(_atoll_common "-mno-red-zone -fno-omit-frame-pointer -fno-pic -fno-pie -ffunction-sections -fdata-sections")
+# frame pointers (panic backtraces), non-PIC code linked at a fixed low address, one section
+# per function so --gc-sections drops what the image does not use, frames probed page by page
+# (none jumps a stack's guard) and stack canaries read from one global (as the sysroot is built:
+# toolchain/build-sysroot.sh).
+set(_atoll_common "-mno-red-zone -fno-omit-frame-pointer -fno-pic -fno-pie -ffunction-sections -fdata-sections -fstack-clash-protection -fstack-protector-strong -mstack-protector-guard=global")
 set(CMAKE_C_FLAGS_INIT "${_atoll_common}")
 set(CMAKE_ASM_FLAGS_INIT "${_atoll_common}")
 set(CMAKE_CXX_FLAGS_INIT "${_atoll_common} -nostdinc++ -isystem ${ATOLL_SYSROOT}/include/c++/v1")

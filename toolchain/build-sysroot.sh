@@ -18,8 +18,11 @@ llvm_version=19.1.7
 lwip_version=2.1.3
 boost_version=1.74
 # Flags every object in the image is built with (DESIGN.md §4): interrupts at ring 0 push onto
-# the current stack, so no red zone; frame pointers make the panic backtrace walk work.
-target_cflags="-mno-red-zone -fno-omit-frame-pointer -O2"
+# the current stack, so no red zone; frame pointers make the panic backtrace walk work; frames
+# bigger than a page probe each page (no frame jumps a stack's guard), and a canary in the
+# frames that hold arrays, read from one global (kernel threads have no thread pointer to read
+# a per-thread one through; musl keeps both equal).
+target_cflags="-mno-red-zone -fno-omit-frame-pointer -fstack-clash-protection -fstack-protector-strong -mstack-protector-guard=global -O2"
 
 log() { printf '[sysroot] %s\n' "$*" >&2; }
 die() { printf 'atoll sysroot: error: %s\n' "$*" >&2; exit 1; }
@@ -99,6 +102,13 @@ grep -q '"hlt"' "$m/arch/x86_64/atomic_arch.h" || die "musl's a_crash() no longe
 sed -i 's/__asm__ __volatile__( "hlt" : : : "memory" );/__asm__ __volatile__( "ud2" : : : "memory" );/' \
     "$m/arch/x86_64/atomic_arch.h"
 grep -q '"ud2"' "$m/arch/x86_64/atomic_arch.h" || die "patching a_crash() failed"
+# A smashed stack canary is reported by the libOS (a panic that says so, status 134 as for
+# abort), not by a bare ud2.
+ssp="$m/src/env/__stack_chk_fail.c"
+grep -q '^	a_crash();$' "$ssp" || die "musl's __stack_chk_fail() changed: recheck the patch"
+sed -i -e 's/^uintptr_t __stack_chk_guard;$/uintptr_t __stack_chk_guard;\nvoid __atoll_stack_smashed(void);/' \
+    -e 's/^	a_crash();$/	__atoll_stack_smashed();\n	a_crash();/' "$ssp"
+grep -q '__atoll_stack_smashed();' "$ssp" || die "patching __stack_chk_fail() failed"
 
 log "configuring musl"
 (cd "$m" && CC=clang-$llvm_major AR=llvm-ar-$llvm_major RANLIB=llvm-ranlib-$llvm_major \

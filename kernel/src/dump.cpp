@@ -241,12 +241,12 @@ bool register_dump_section(const char* name, DumpSectionFn fn)
     return ok;
 }
 
-void dump_backtrace(DumpOutput& out, u64 rip, u64 rbp, const char* indent)
+void dump_backtrace(DumpOutput& out, u64 rip, u64 rbp, const char* indent, bool rip_is_return)
 {
     u64 frames[32];
     std::size_t n = collect_backtrace(rip, rbp, frames, 32);
     for (std::size_t i = 0; i < n; ++i)
-        print_frame(out, indent, i, frames[i], i != 0);
+        print_frame(out, indent, i, frames[i], i != 0 || rip_is_return);
 }
 
 void write_state_dump(DumpOutput& out, const char* id, u64 own_bytes)

@@ -13,7 +13,11 @@ RangeSet s_free; // pages nobody owns
 RangeSet s_ram;  // all RAM the image may touch (image + managed pages)
 u64 s_total = 0;
 u64 s_ignored = 0;
+// Inside the allocator (interrupts off): a stack that needs a page now must not re-enter it.
+int s_busy = 0;
 } // namespace
+
+bool memory_busy() { return s_busy != 0; }
 
 const char* memory_init(const MemoryMapEntry* map, std::size_t count, const Range* reserved,
     std::size_t reserved_count)
@@ -46,7 +50,9 @@ const char* memory_init(const MemoryMapEntry* map, std::size_t count, const Rang
 bool alloc_pages(u64 size, u64* addr)
 {
     IrqState s = irq_save();
+    ++s_busy;
     bool ok = s_free.allocate(align_up(size, k_page_size), k_page_size, addr, k_low_memory_end);
+    --s_busy;
     irq_restore(s);
     return ok;
 }
@@ -55,7 +61,9 @@ void free_pages(u64 addr, u64 size)
 {
     RangeError err {};
     IrqState s = irq_save();
+    ++s_busy;
     bool ok = s_free.insert(Range { addr, addr + align_up(size, k_page_size) }, &err);
+    --s_busy;
     irq_restore(s);
     if (!ok)
         panic("free_pages(0x%llx, %llu): %s", static_cast<unsigned long long>(addr),
@@ -68,7 +76,9 @@ bool claim_pages(u64 addr, u64 size)
     if (r.end < r.start || r.start < k_low_memory_end)
         return false;
     IrqState s = irq_save();
+    ++s_busy;
     bool ok = s_free.contains(r) && s_free.remove(r);
+    --s_busy;
     irq_restore(s);
     return ok;
 }

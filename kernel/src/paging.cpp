@@ -3,6 +3,7 @@
 #include <kernel/interrupts.h>
 #include <kernel/memory.h>
 #include <kernel/paging.h>
+#include <kernel/stack.h>
 
 #include <cstring>
 #include <new>
@@ -36,6 +37,9 @@ PageTables* s_tables = nullptr;
 alignas(PageTables) unsigned char s_tables_storage[sizeof(PageTables)];
 
 u64 addr(const char* p) { return reinterpret_cast<u64>(p); }
+
+// Inside a change of the tables (interrupts off): a stack that needs a page now must wait.
+int s_busy = 0;
 
 // access_ok's memo (checked inline, paging.h): the last mapping the walk found accessible.
 // Every edit of the tables bumps the generation, which invalidates it (also for a walk that an
@@ -102,10 +106,12 @@ const char* paging_init(const MemoryMapEntry* map, std::size_t count)
 bool set_access(u64 start, u64 size, Access access)
 {
     IrqState s = irq_save();
+    ++s_busy;
     bool ok = s_tables->protect(start, size, access);
     ++s_generation;
     if (ok)
         flush(start, size);
+    --s_busy;
     irq_restore(s);
     return ok;
 }
@@ -129,7 +135,14 @@ bool access_ok_walk(u64 a, u64 len, bool write)
     u64 generation = s_generation; // the memo stored below is valid for the tables as they were here
     for (u64 page = align_down(a, k_page_size); page < end;) {
         PageTables::Mapping m;
-        if (!s_tables->query(page, &m) || m.access == Access::None)
+        if (!s_tables->query(page, &m)) {
+            // A growable stack's page not touched yet (a buffer deep in the stack, a signal
+            // frame): committed now, as Linux's fault would in copy_to_user.
+            if (!stack_grow(page) || !s_tables->query(page, &m))
+                return false;
+            generation = s_generation;
+        }
+        if (m.access == Access::None)
             return false;
         bool writable = m.access == Access::ReadWrite || m.access == Access::ReadWriteExec;
         if (write && !writable)
@@ -144,10 +157,12 @@ bool access_ok_walk(u64 a, u64 len, bool write)
 bool map(u64 virt, u64 phys, u64 size, Access access)
 {
     IrqState s = irq_save();
+    ++s_busy;
     bool ok = s_tables->map(virt, phys, size, access);
     ++s_generation;
     if (ok)
         flush(virt, size);
+    --s_busy;
     irq_restore(s);
     return ok;
 }
@@ -155,10 +170,12 @@ bool map(u64 virt, u64 phys, u64 size, Access access)
 bool unmap(u64 virt, u64 size)
 {
     IrqState s = irq_save();
+    ++s_busy;
     bool ok = s_tables->unmap(virt, size);
     ++s_generation;
     if (ok)
         flush(virt, size);
+    --s_busy;
     irq_restore(s);
     return ok;
 }
@@ -177,13 +194,17 @@ bool map_mmio(u64 phys, u64 size)
     u64 start = align_down(phys, k_page_size);
     u64 len = align_up(phys + size, k_page_size) - start;
     IrqState s = irq_save();
+    ++s_busy;
     bool ok = s_tables->map(start, start, len, Access::ReadWrite, true);
     ++s_generation;
     if (ok)
         flush(start, len);
+    --s_busy;
     irq_restore(s);
     return ok;
 }
+
+bool paging_busy() { return s_busy != 0; }
 
 bool in_image_readonly(u64 a)
 {

@@ -6,6 +6,7 @@
 #include <kernel/sched.h>
 #include <kernel/panic.h>
 #include <kernel/platform.h>
+#include <kernel/stack.h>
 
 #include <cstdarg>
 #include <cstdio>
@@ -84,24 +85,37 @@ std::size_t collect_backtrace(u64 rip, u64 rbp, u64* frames, std::size_t max)
     return n;
 }
 
-void print_backtrace(u64 rip, u64 rbp)
+void print_backtrace(u64 rip, u64 rbp, bool rip_is_return)
 {
     // The state dump's frame printer, onto the console (a buffer on the stack: no allocation
     // on the way to a panic).
     char buf[512];
     DumpOutput out(buf, sizeof(buf), [](void*, const char* text, std::size_t len) { console_write(text, len); }, nullptr);
     out.printf("  backtrace:\n");
-    dump_backtrace(out, rip, rbp, "    ");
+    dump_backtrace(out, rip, rbp, "    ", rip_is_return);
     out.flush();
 }
 
 namespace {
+
+char s_hint[160];
 
 // What a page fault most likely was, from where it hit.
 const char* fault_hint(u64 cr2, u64 error, u64 rsp)
 {
     if (cr2 < k_page_size)
         return ": null pointer dereference";
+    StackArea stack;
+    if (!(error & 1) && stack_find(cr2, &stack)) {
+        switch (stack_last_failure()) {
+        case StackGrowth::OutOfMemory: return ": STACK OVERFLOW: out of memory for the stack to grow";
+        case StackGrowth::AllocatorBusy: return ": the stack had to grow inside the page allocator (kernel bug: too little stack margin)";
+        default:
+            std::snprintf(s_hint, sizeof(s_hint), ": STACK OVERFLOW: the stack reached its limit of %llu KiB (RLIMIT_STACK; atoll.stack=SIZE sets it)",
+                static_cast<unsigned long long>((stack.high - stack.limit_low) >> 10));
+            return s_hint;
+        }
+    }
     Access access = Access::None;
     bool mapped = query_access(cr2, &access);
     bool inaccessible = !mapped || access == Access::None;
@@ -159,7 +173,7 @@ void panic(const char* fmt, ...)
     console_printf("atoll: panic: %s\n", buf);
     // Start at our caller: its return address and its frame (the one ours links to).
     auto* frame = static_cast<const u64*>(__builtin_frame_address(0));
-    print_backtrace(reinterpret_cast<u64>(__builtin_return_address(0)), frame[0]);
+    print_backtrace(reinterpret_cast<u64>(__builtin_return_address(0)), frame[0], true);
     console_printf("atoll: exiting with code %d\n", k_exit_sigabrt);
     shutdown(k_exit_sigabrt);
 }

@@ -18,6 +18,7 @@
 #include <kernel/panic.h>
 #include <kernel/platform.h>
 #include <kernel/sched.h>
+#include <kernel/stack.h>
 #include <kernel/time.h>
 #include <net/net.h>
 #include <virtio/transport.h>
@@ -59,13 +60,49 @@ kernel::BootInfo s_boot;
 CommandLine s_cmdline;
 char s_builtin_cmdline_copy[4096];
 
-constexpr std::size_t k_main_stack_size = 512 * 1024;
+// The main thread's stack (kernel/stack.h): Linux's default limit of 8 MiB (atoll.stack=SIZE
+// sets another; RLIMIT_STACK reports it and setrlimit moves it), in a reservation of at least
+// 1 GiB of address space so that a raised limit has room. Only touched pages cost memory; the
+// first ones are committed now for the libOS's own start-up (devices, network) on this stack.
+constexpr u64 k_default_stack_limit = u64(8) << 20;
+constexpr u64 k_stack_reservation = u64(1) << 30;
+constexpr u64 k_stack_initial = 128 * 1024;
+u64 s_main_stack_limit = k_default_stack_limit;
+u64 s_stack_canary = 0;
 
 // Parameters the kernel and libOS understand; any other key with a dot is reported.
 constexpr const char* k_known_params[] = { "atoll.realtime", "atoll.bootstats", "virtio_mmio.device", "atoll.ip",
-    "atoll.gw", "atoll.dns", "atoll.hostname", "virtio_net.lose_notify" };
+    "atoll.gw", "atoll.dns", "atoll.hostname", "virtio_net.lose_notify", "atoll.stack" };
 bool s_bootstats = false;
 u64 s_tsc_at_main = 0;
+
+// A size with an optional K, M, G or T suffix (powers of 1024). By hand: at boot there is no
+// thread pointer yet, so nothing that may touch errno (strtoull) can run.
+bool parse_size(const char* text, u64* out)
+{
+    u64 v = 0;
+    const char* p = text;
+    for (; *p >= '0' && *p <= '9'; ++p) {
+        if (v > (~u64(0) - 9) / 10)
+            return false;
+        v = v * 10 + u64(*p - '0');
+    }
+    if (p == text)
+        return false;
+    unsigned shift = 0;
+    switch (*p) {
+    case '\0': break;
+    case 'k': case 'K': shift = 10; ++p; break;
+    case 'm': case 'M': shift = 20; ++p; break;
+    case 'g': case 'G': shift = 30; ++p; break;
+    case 't': case 'T': shift = 40; ++p; break;
+    default: return false;
+    }
+    if (*p != '\0' || v > (~u64(0) >> shift))
+        return false;
+    *out = v << shift;
+    return true;
+}
 
 void check_params()
 {
@@ -78,6 +115,13 @@ void check_params()
     }
     if (const char* stats = s_cmdline.param("atoll.bootstats"))
         s_bootstats = std::strcmp(stats, "0") != 0;
+    if (const char* stack = s_cmdline.param("atoll.stack")) {
+        u64 bytes = 0;
+        if (parse_size(stack, &bytes) && bytes >= 64 * 1024 && bytes <= (u64(1) << 40))
+            s_main_stack_limit = bytes;
+        else
+            kernel::log("bad atoll.stack=%s (want a size from 64K to 1T, such as 8M or 16777216): ignored", stack);
+    }
     if (const char* rt = s_cmdline.param("atoll.realtime")) {
         u64 ns = 0;
         if (kernel::parse_realtime(rt, &ns))
@@ -126,8 +170,11 @@ StartBlock build_start_block()
     for (std::size_t i = 0; i < s_cmdline.envc; ++i)
         vec[w++] = put(s_cmdline.env[i]);
     vec[w++] = 0;
+    // AT_RANDOM: musl takes the stack canary from its first 8 bytes; they are the one the
+    // kernel chose at boot, for kernel threads' frames hold it too.
     auto* random = reinterpret_cast<unsigned char*>(str);
     fill_random(random, 16);
+    std::memcpy(random, &s_stack_canary, sizeof(s_stack_canary));
     str += 16;
     u64 platform = put("x86_64");
     const auto* eh = &__ehdr_start;
@@ -159,7 +206,7 @@ StartBlock build_start_block()
     return StartBlock { reinterpret_cast<char**>(vec), static_cast<int>(argc) };
 }
 
-u64 s_main_stack = 0; // lowest address: the guard page
+u64 s_main_stack_top = 0;
 
 // Phase 7 (on the main thread, now that there is a scheduler to wait on): devices and the
 // network, then main().
@@ -210,7 +257,12 @@ int timed_main(int argc, char** argv, char** envp)
 void run_main(void* arg)
 {
     auto* sb = static_cast<StartBlock*>(arg);
-    kernel::sched_init(s_main_stack + k_page_size, s_main_stack + k_page_size + k_main_stack_size);
+    // The libOS's own start-up below runs here too, outside any system call: commit what it needs.
+    kernel::stack_ensure(reinterpret_cast<u64>(__builtin_frame_address(0)), 96 * 1024);
+    kernel::StackArea area;
+    if (!kernel::stack_find(s_main_stack_top - 1, &area))
+        kernel::panic("the main thread's stack is not where it was made");
+    kernel::sched_init(area.low, area.high);
     proc_init(kernel::current());
     kernel::set_interrupt_return_hook(deliver_signals_on_interrupt_return);
     kernel::set_fault_signal_hook(fault_signal_wanted);
@@ -231,6 +283,14 @@ void run_main(void* arg)
 }
 
 } // namespace
+
+u64 main_stack_limit() { return s_main_stack_limit; }
+
+u64 set_main_stack_limit(u64 limit)
+{
+    s_main_stack_limit = kernel::stack_set_limit(s_main_stack_top, limit);
+    return s_main_stack_limit;
+}
 
 constexpr const char* k_stdin_file = "/.atoll/stdin";
 
@@ -292,6 +352,13 @@ void print_bootstats(int code)
 
 } // namespace atl::libos
 
+// musl's __stack_chk_fail (patched, toolchain/build-sysroot.sh): a frame's canary was found
+// overwritten on return. As glibc's "stack smashing detected": a report and SIGABRT's status.
+extern "C" [[noreturn]] void __atoll_stack_smashed()
+{
+    atl::kernel::panic("stack smashing detected: a function's stack canary was overwritten (a buffer overflow on the stack)");
+}
+
 // Called by the PVH entry code (kernel/arch/x86_64/boot.S) in long mode on the boot stack.
 extern "C" [[noreturn]] void atoll_main(atl::u64 start_info)
 {
@@ -302,6 +369,7 @@ extern "C" [[noreturn]] void atoll_main(atl::u64 start_info)
     kernel::time_mark_boot();
     kernel::console_init();
     arch::cpu_init();
+    s_stack_canary = kernel::stack_protector_init(); // first: nothing on the stack holds a canary yet
     if (const char* err = kernel::read_pvh_start_info(start_info, s_boot))
         kernel::panic("boot: %s", err);
     kernel::boot_mark("entry, long mode, console, boot info");
@@ -361,13 +429,12 @@ extern "C" [[noreturn]] void atoll_main(atl::u64 start_info)
         kernel::panic("interrupts: %s", err);
     kernel::boot_mark("interrupts, APIC");
 
-    // Phase 6: the application's thread, on a stack of its own with an inaccessible guard page below
-    // it, so that an overflow faults instead of overwriting memory.
+    // Phase 6: the application's thread, on a growable stack with a never-mapped gap below it,
+    // so that an overflow faults instead of overwriting memory.
     StartBlock sb = build_start_block(); // atoll_main never returns: its frame outlives main()
-    if (!kernel::alloc_pages(k_main_stack_size + k_page_size, &s_main_stack))
-        kernel::panic("out of memory for the main thread's stack");
-    if (!kernel::set_access(s_main_stack, k_page_size, Access::None))
-        kernel::panic("cannot protect the main thread's stack guard page");
-    atoll_call_on_stack(reinterpret_cast<void*>(s_main_stack + k_page_size + k_main_stack_size), run_main, &sb);
+    u64 reservation = s_main_stack_limit > k_stack_reservation ? s_main_stack_limit : k_stack_reservation;
+    if (const char* err = kernel::stack_reserve(reservation, s_main_stack_limit, k_stack_initial, &s_main_stack_top))
+        kernel::panic("the main thread's stack: %s", err);
+    atoll_call_on_stack(reinterpret_cast<void*>(s_main_stack_top), run_main, &sb);
     __builtin_unreachable();
 }

@@ -4,6 +4,7 @@
 #include <kernel/paging.h>
 #include <kernel/panic.h>
 #include <kernel/sched.h>
+#include <kernel/stack.h>
 
 #include <csignal>
 #include <cstring>
@@ -326,6 +327,9 @@ void set_fault_signal_hook(bool (*wants)(int sig, u64 sp, u64* stack_top)) { s_f
 
 extern "C" void atoll_exception(atl::arch::InterruptFrame* frame)
 {
+    // A page not present in a growable stack (kernel/stack.h): commit it and retry the access.
+    if (frame->vector == 14 && !(frame->error_code & 1) && atl::kernel::stack_grow(atl::arch::read_cr2()))
+        return;
     if (atl::kernel::redirect_to_signal(frame))
         return;
     atl::kernel::panic_from_exception(*frame);

@@ -55,6 +55,8 @@ void write_state_dump(DumpOutput& out, const char* id, u64 own_bytes);
 
 // Prints a backtrace from (rip, rbp), one symbolized frame per line (32 at most); a panic's
 // backtrace is printed by it too.
-void dump_backtrace(DumpOutput& out, u64 rip, u64 rbp, const char* indent);
+// `rip_is_return`: the first address is a return address (a call's, as panic() starts from),
+// named by the call instruction before it.
+void dump_backtrace(DumpOutput& out, u64 rip, u64 rbp, const char* indent, bool rip_is_return = false);
 
 } // namespace atl::kernel

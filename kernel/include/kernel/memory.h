@@ -21,6 +21,9 @@ void free_pages(u64 addr, u64 size);
 // Takes exactly [addr, addr + size) when all of it is free.
 [[nodiscard]] bool claim_pages(u64 addr, u64 size);
 
+// True while the allocator is in the middle of a change (for the page-fault path).
+bool memory_busy();
+
 u64 memory_total();
 u64 memory_free();
 u64 memory_ignored(); // RAM the map offered that lies beyond the identity map

@@ -47,6 +47,9 @@ inline bool access_ok(u64 addr, u64 len, bool write)
 // Maps device registers (uncached, read-write) at their physical address.
 [[nodiscard]] bool map_mmio(u64 phys, u64 size);
 
+// True while the tables are in the middle of a change (for the page-fault path).
+bool paging_busy();
+
 // Is [addr, addr + size) inside the image's text or read-only data?
 bool in_image_readonly(u64 addr);
 

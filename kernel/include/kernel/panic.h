@@ -18,7 +18,7 @@ constexpr int k_exit_sigsegv = 128 + 11; // page fault, protection fault, stack 
 [[noreturn]] void panic_from_exception(const arch::InterruptFrame& frame);
 
 // Prints "  backtrace:" and the frames from (rip, rbp) up the frame-pointer chain.
-void print_backtrace(u64 rip, u64 rbp);
+void print_backtrace(u64 rip, u64 rbp, bool rip_is_return = false);
 // The same walk into frames[]: rip, then each return address; returns how many (<= max).
 std::size_t collect_backtrace(u64 rip, u64 rbp, u64* frames, std::size_t max);
 

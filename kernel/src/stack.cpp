@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: MIT
+// Growable stacks (stack.h). Reservations live in [2^45, 2^46): above the identity-mapped RAM
+// (512 GiB) and the window of shared file mappings ([2^40, 2^44), sys_mm.cpp), so a stack's
+// neighbours are never program data: what lies below a reservation is its gap, never mapped.
+
+#include <kernel/arch.h>
+#include <kernel/interrupts.h>
+#include <kernel/memory.h>
+#include <kernel/paging.h>
+#include <kernel/stack.h>
+
+#include <cstdint>
+#include <cstring>
+
+extern "C" uintptr_t __stack_chk_guard; // musl's (src/env/__stack_chk_fail.c)
+
+namespace atl::kernel {
+
+namespace {
+
+constexpr u64 k_window_start = u64(1) << 45;
+constexpr u64 k_window_end = u64(1) << 46;
+// Never mapped, below every reservation: a frame bigger than this that skips its probes
+// (code built without -fstack-clash-protection) could still jump it; Linux keeps 1 MiB too.
+constexpr u64 k_guard_gap = u64(1) << 20;
+// Committed per growth, and kept committed below the deepest touch: an interrupt pushes its
+// frame and the FPU state (up to ~3 KiB) below the stack pointer, and its handler runs there,
+// all without a fault the handler could not take (an interrupt whose frame push faults is
+// lost). A function's unprobed frame (under a page) may sit below the deepest touch too.
+constexpr u64 k_commit_margin = 32 * 1024;
+// Pages are taken from the allocator in pieces of at most this size, so that a large growth
+// (a system call's buffer deep in the stack) does not need one long free run.
+constexpr u64 k_commit_piece = 256 * 1024;
+constexpr std::size_t k_max_stacks = 8;
+
+StackArea s_stacks[k_max_stacks];
+std::size_t s_count = 0;
+u64 s_next = k_window_start;
+StackGrowth s_last = StackGrowth::Ok;
+bool s_growing = false; // a fault while growing is never ours to take
+
+StackArea* find(u64 addr)
+{
+    for (std::size_t i = 0; i < s_count; ++i) {
+        StackArea& s = s_stacks[i];
+        if (addr >= s.guard_low && addr < s.high)
+            return &s;
+    }
+    return nullptr;
+}
+
+// Maps fresh zeroed pages over [low, s.committed_low).
+StackGrowth commit(StackArea& s, u64 low)
+{
+    while (s.committed_low > low) {
+        u64 size = s.committed_low - low;
+        if (size > k_commit_piece)
+            size = k_commit_piece;
+        u64 virt = s.committed_low - size;
+        u64 phys = 0;
+        if (!alloc_pages(size, &phys))
+            return StackGrowth::OutOfMemory;
+        std::memset(reinterpret_cast<void*>(phys), 0, size); // RAM is identity-mapped
+        if (!map(virt, phys, size, Access::ReadWrite)) {
+            free_pages(phys, size);
+            return StackGrowth::OutOfMemory; // a page table could not be allocated
+        }
+        s.committed_low = virt;
+    }
+    return StackGrowth::Ok;
+}
+
+// Gives back what commit() mapped (a reservation that could not get its first pages).
+void release(StackArea& s)
+{
+    for (u64 page = s.committed_low; page < s.high; page += k_page_size) {
+        u64 phys = 0;
+        if (virtual_to_physical(page, &phys) && unmap(page, k_page_size))
+            free_pages(phys, k_page_size);
+    }
+    s.committed_low = s.high;
+}
+
+} // namespace
+
+const char* stack_reserve(u64 reserve, u64 limit, u64 initial, u64* high)
+{
+    reserve = align_up(reserve, k_page_size);
+    initial = align_up(initial, k_page_size);
+    if (reserve == 0 || initial > reserve)
+        return "bad stack size";
+    IrqState irq = irq_save();
+    const char* err = nullptr;
+    u64 low = s_next + k_guard_gap;
+    if (s_count == k_max_stacks)
+        err = "too many growable stacks";
+    else if (reserve > k_window_end - low)
+        err = "stack larger than the address space set aside for stacks";
+    if (!err) {
+        StackArea s;
+        s.guard_low = s_next;
+        s.low = low;
+        s.high = low + reserve;
+        s.committed_low = s.high;
+        s.limit_low = s.high - (limit < reserve ? align_up(limit, k_page_size) : reserve);
+        if (s.limit_low > s.high - initial)
+            s.limit_low = s.high - initial;
+        if (commit(s, s.high - initial) != StackGrowth::Ok) {
+            err = "out of memory for the stack";
+            release(s);
+        } else {
+            s_stacks[s_count++] = s;
+            s_next = s.high;
+            *high = s.high;
+        }
+    }
+    irq_restore(irq);
+    return err;
+}
+
+u64 stack_set_limit(u64 high, u64 limit)
+{
+    IrqState irq = irq_save();
+    u64 result = 0;
+    for (std::size_t i = 0; i < s_count; ++i) {
+        StackArea& s = s_stacks[i];
+        if (s.high != high)
+            continue;
+        u64 reserve = s.high - s.low;
+        u64 l = limit < reserve ? align_up(limit, k_page_size) : reserve;
+        if (l < s.high - s.committed_low)
+            l = s.high - s.committed_low; // what is committed stays usable
+        s.limit_low = s.high - l;
+        result = l;
+    }
+    irq_restore(irq);
+    return result;
+}
+
+bool stack_grow(u64 addr)
+{
+    IrqState irq = irq_save();
+    StackArea* s = find(addr);
+    StackGrowth r = StackGrowth::Ok;
+    if (!s)
+        r = StackGrowth::NotAStack;
+    else if (addr >= s->committed_low)
+        r = StackGrowth::Ok; // mapped meanwhile (or by the caller's retry)
+    else if (addr < s->limit_low)
+        r = StackGrowth::PastLimit;
+    else if (s_growing || memory_busy() || paging_busy())
+        r = StackGrowth::AllocatorBusy; // the allocator's own frame touched a new page
+    else {
+        s_growing = true;
+        u64 low = align_down(addr, k_page_size);
+        low = low - s->limit_low > k_commit_margin ? low - k_commit_margin : s->limit_low;
+        r = commit(*s, low);
+        s_growing = false;
+    }
+    if (r != StackGrowth::Ok)
+        s_last = r;
+    irq_restore(irq);
+    return r == StackGrowth::Ok;
+}
+
+StackGrowth stack_last_failure() { return s_last; }
+
+void stack_ensure(u64 sp, u64 bytes)
+{
+    for (std::size_t i = 0; i < s_count; ++i) {
+        const StackArea& s = s_stacks[i];
+        if (sp < s.limit_low || sp >= s.high)
+            continue;
+        u64 want = sp - s.limit_low > bytes ? sp - bytes : s.limit_low;
+        if (want < s.committed_low)
+            (void)stack_grow(want); // a failure shows as the fault it would have been
+        return;
+    }
+}
+
+bool stack_find(u64 addr, StackArea* out)
+{
+    StackArea* s = find(addr);
+    if (s)
+        *out = *s;
+    return s != nullptr;
+}
+
+// Not protected itself: its frame would see the canary change under it.
+__attribute__((no_stack_protector)) u64 stack_protector_init()
+{
+    u64 v = 0;
+    if (!arch::random_u64(&v)) // no RDRAND: the TSC at boot is at least not a constant
+        v = arch::read_tsc() * 0x9e3779b97f4a7c15ull;
+    // musl's layout: the second byte zero, so a string overflow cannot copy the canary out
+    // (and musl, handed this value through AT_RANDOM, keeps it unchanged).
+    v &= ~u64(0xff00);
+    __stack_chk_guard = v;
+    return v;
+}
+
+} // namespace atl::kernel
