@@ -918,18 +918,13 @@ long sys_fcntl(long fd, long cmd, long arg)
         f->flags = (f->flags & ~k_settable) | (static_cast<int>(arg) & k_settable);
         return 0;
     }
-    case F_GETLK: {
-        // One process: no lock can conflict with ours.
-        if (!user_ok(arg, sizeof(struct flock)))
-            return -EFAULT;
-        reinterpret_cast<struct flock*>(arg)->l_type = F_UNLCK;
-        return 0;
-    }
+    case F_GETLK:
     case F_SETLK:
     case F_SETLKW:
+    case F_OFD_GETLK:
     case F_OFD_SETLK:
     case F_OFD_SETLKW:
-        return user_in(arg, sizeof(struct flock)) ? 0 : -EFAULT;
+        return fcntl_lock(fd, f, cmd, arg);
     case F_GETPIPE_SZ:
     case F_SETPIPE_SZ:
         return f->ioctl(static_cast<unsigned long>(cmd), arg);
@@ -959,8 +954,6 @@ long sys_ioctl(long fd, long request, long arg)
     }
     return f->ioctl(static_cast<unsigned long>(request), arg);
 }
-
-long sys_flock(long fd, long) { return fd_get(static_cast<int>(fd)) ? 0 : -EBADF; }
 
 // ------------------------------------------------------------------------ copying
 

@@ -96,6 +96,7 @@ void file_put(File* f)
 {
     if (--f->refs)
         return;
+    locks_on_last_close(f);
     f->on_last_close();
     // Pollers still hooked (an epoll set holding this file) hear that it is gone.
     f->notify(POLLNVAL);
@@ -143,6 +144,7 @@ long fd_close(int fd)
         return -EBADF;
     s_fds[fd] = { nullptr, false };
     --s_open_count;
+    locks_on_fd_close(f);
     file_put(f);
     return 0;
 }
@@ -167,6 +169,7 @@ long fd_dup_to(int oldfd, int newfd, bool cloexec)
     if (File* old = s_fds[newfd].file) {
         s_fds[newfd] = { nullptr, false };
         --s_open_count;
+        locks_on_fd_close(old);
         file_put(old);
     }
     s_fds[newfd] = { f, cloexec };

@@ -121,6 +121,14 @@ public:
 void file_get(File* f);
 void file_put(File* f);
 
+// ------------------------------------------------------------------------ advisory locks
+// (locks.cpp) fcntl's lock commands on descriptor FD (F_GETLK, F_SETLK(W), F_OFD_*).
+long fcntl_lock(long fd, File* f, long cmd, long arg);
+// A descriptor of F was closed: the process's POSIX locks on its file are released.
+void locks_on_fd_close(File* f);
+// F's last reference is going: its flock and OFD locks are released.
+void locks_on_last_close(File* f);
+
 // ------------------------------------------------------------------------ the fd table
 constexpr int k_max_fds = 1024;
 int fd_limit(); // RLIMIT_NOFILE's soft limit, at most k_max_fds (sys_proc.cpp)
