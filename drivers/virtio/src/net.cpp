@@ -7,6 +7,7 @@
 // offload is not negotiated: lwIP computes checksums, so frames the device hands over are
 // always complete (GUEST_CSUM would let it hand over partial checksums lwIP cannot check).
 #include "devices.h"
+#include "net_rx.h"
 
 #include <drivers/net_device.h>
 #include <kernel/arch.h>
@@ -30,7 +31,7 @@ constexpr u64 k_f_mac = u64(1) << 5;
 constexpr u64 k_f_mrg_rxbuf = u64(1) << 15;
 constexpr u64 k_f_status = u64(1) << 16;
 constexpr u16 k_status_link_up = 1;
-constexpr std::size_t k_header = 12; // struct virtio_net_hdr with num_buffers (§5.1.6)
+constexpr std::size_t k_header = net_rx::k_header; // struct virtio_net_hdr with num_buffers (§5.1.6)
 constexpr std::size_t k_buffer = 2048;
 constexpr u16 k_max_queue = 256;
 constexpr u16 k_rx = 0, k_tx = 1;
@@ -157,60 +158,33 @@ public:
         kernel::end_of_interrupt();
     }
 
-    // Takes the next received frame (reassembling mergeable buffers); false when none.
+    // Takes the next received frame (reassembling mergeable buffers); false when none. A frame
+    // the device's buffers do not make (net_rx.h) is counted as dropped and given as nullptr.
     bool next_frame(const u8** frame, std::size_t* len)
     {
-        void* token = nullptr;
-        u32 used = 0;
-        kernel::IrqState s = kernel::irq_save();
-        bool got = rx.vq->pop_used(&token, &used);
-        kernel::irq_restore(s);
-        if (!got)
+        struct RxQueue {
+            VirtioNet* n;
+            bool pop(u16* index, u32* used)
+            {
+                void* token = nullptr;
+                kernel::IrqState s = kernel::irq_save();
+                bool got = n->rx.vq->pop_used(&token, used);
+                kernel::irq_restore(s);
+                *index = static_cast<u16>(reinterpret_cast<uintptr_t>(token) - 1);
+                return got;
+            }
+            void repost(u16 index) { n->repost(index); }
+        } queue { this };
+        net_rx::Take took = net_rx::take_frame(queue, rx.buffers, k_buffer, rx.size, mergeable, assembly,
+            sizeof(assembly), len);
+        if (took == net_rx::Take::None)
             return false;
-        auto index = static_cast<u16>(reinterpret_cast<uintptr_t>(token) - 1);
-        u8* buf = rx.buffers + std::size_t(index) * k_buffer;
-        u16 num_buffers = mergeable ? static_cast<u16>(buf[10] | (buf[11] << 8)) : 1;
-        if (used < k_header || index >= rx.size) {
+        if (took == net_rx::Take::Dropped) {
             ++m_stats.rx_dropped;
-            repost(index);
-            *len = 0;
             *frame = nullptr;
+            *len = 0;
             return true;
         }
-        if (num_buffers <= 1) {
-            std::memcpy(assembly, buf + k_header, used - k_header);
-            *len = used - k_header;
-        } else {
-            std::size_t total = used - k_header;
-            std::memcpy(assembly, buf + k_header, total);
-            bool ok = true;
-            for (u16 i = 1; i < num_buffers && ok; ++i) {
-                repost(index);
-                s = kernel::irq_save();
-                ok = rx.vq->pop_used(&token, &used);
-                kernel::irq_restore(s);
-                if (!ok)
-                    break;
-                index = static_cast<u16>(reinterpret_cast<uintptr_t>(token) - 1);
-                buf = rx.buffers + std::size_t(index) * k_buffer;
-                if (index >= rx.size || total + used > sizeof(assembly)) {
-                    if (index < rx.size)
-                        repost(index); // the frame is dropped, its buffer is not
-                    ok = false;
-                    break;
-                }
-                std::memcpy(assembly + total, buf, used);
-                total += used;
-            }
-            if (!ok) {
-                ++m_stats.rx_dropped;
-                *len = 0;
-                *frame = nullptr;
-                return true;
-            }
-            *len = total;
-        }
-        repost(index);
         *frame = assembly;
         return true;
     }
