@@ -148,3 +148,36 @@ TEST(Cpio, JunkAfterTheTrailerIsAnError)
     names(b.out + std::string(600, '\0'), &err); // padding alone is fine
     EXPECT_EQ(err, "");
 }
+
+// Found by tests/fuzz/cpio.cpp: "/./x" kept its "./" (only "./" runs, then "/" runs, were
+// stripped), so a name reached unpack_cpio() with a leading "./".
+TEST(Cpio, EveryMixOfLeadingSlashesAndDotSlashesIsStripped)
+{
+    Builder b;
+    for (const char* name : { "/./a", ".//b", "/.//./c", "././/d", "//e" })
+        b.add(name, 0100644, "");
+    b.add("./.hidden", 0100644, "");
+    b.add("/./", 040755, "");
+    b.trailer();
+    std::string err;
+    EXPECT_EQ(names(b.out, &err), (std::vector<std::string> { "a:", "b:", "c:", "d:", "e:", ".hidden:", ":" }));
+    EXPECT_EQ(err, "");
+}
+
+// An initrd of many concatenated empty archives: each trailer used to recurse into the next
+// one, so their number (the input's choice) bounded the reader's stack depth.
+TEST(Cpio, ManyConcatenatedArchivesNeedNoStack)
+{
+    Builder one;
+    one.trailer();
+    std::string archive;
+    for (int i = 0; i < 200000; ++i)
+        archive += one.out;
+    Builder last;
+    last.add("end", 0100644, "!");
+    last.trailer();
+    archive += last.out;
+    std::string err;
+    EXPECT_EQ(names(archive, &err), (std::vector<std::string> { "end:!" }));
+    EXPECT_EQ(err, "");
+}
