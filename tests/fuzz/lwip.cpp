@@ -264,7 +264,8 @@ void act(u8 what)
             (void)tcp_shutdown(conn, 0, 1);
         break;
     case 5: { // a datagram to the peer (needs ARP first)
-        struct pbuf* p = pbuf_alloc(PBUF_TRANSPORT, static_cast<u16_t>(16 + (what >> 3) * 200), PBUF_RAM);
+        // Up to two fragments' worth: larger ones only cost checksum time.
+        struct pbuf* p = pbuf_alloc(PBUF_TRANSPORT, static_cast<u16_t>(16 + ((what >> 3) & 7) * 400), PBUF_RAM);
         if (p) {
             std::memset(p->payload, 'u', p->len);
             (void)udp_sendto(s_udp, p, &peer, 53);
