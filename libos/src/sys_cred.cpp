@@ -5,15 +5,19 @@
 // glibc change every thread's together, so a program sees process-wide ids either way).
 
 #include "syscalls.h"
+#include "thread_state.h"
 #include "vfs.h"
 
 #include <kernel/heap.h>
+#include <kernel/sched.h>
 
 #include <cerrno>
 #include <climits>
 #include <cstring>
 
 namespace atl::libos {
+
+ProcessFlags g_process_flags;
 
 namespace {
 
@@ -50,6 +54,23 @@ void fix_caps_after_setfsuid(u32 old_fsuid)
         c.cap_fs_effective = false;
     if (old_fsuid != 0 && c.fsuid == 0)
         c.cap_fs_effective = c.cap_permitted;
+}
+
+// After a change of credentials: a process whose effective or file-system ids changed, or
+// that lost capabilities, is no longer dumpable and forgets its parent-death signals
+// (kernel/cred.c, commit_creds).
+void committed(const Credentials& old)
+{
+    const Credentials& c = s_creds;
+    if (old.euid != c.euid || old.egid != c.egid || old.fsuid != c.fsuid || old.fsgid != c.fsgid ||
+        (old.cap_permitted && !c.cap_permitted) || (old.cap_effective && !c.cap_effective) ||
+        (old.cap_fs_effective && !c.cap_fs_effective)) {
+        g_process_flags.dumpable = 0;
+        for (kernel::Thread* t = kernel::first_thread(); t; t = kernel::next_thread(t)) {
+            if (!t->kernel_thread && t->state != kernel::ThreadState::Dead)
+                proc(t).pdeathsig = 0;
+        }
+    }
 }
 
 bool one_of(u32 id, u32 a, u32 b, u32 c) { return id == a || id == b || id == c; }
@@ -113,6 +134,7 @@ long sys_setuid(long uid_arg)
     }
     s_creds.euid = s_creds.fsuid = uid;
     fix_caps_after_setxuid(old);
+    committed(old);
     return 0;
 }
 
@@ -134,6 +156,7 @@ long sys_setreuid(long ruid_arg, long euid_arg)
         s_creds.suid = s_creds.euid;
     s_creds.fsuid = s_creds.euid;
     fix_caps_after_setxuid(old);
+    committed(old);
     return 0;
 }
 
@@ -155,6 +178,7 @@ long sys_setresuid(long ruid_arg, long euid_arg, long suid_arg)
         s_creds.suid = s;
     s_creds.fsuid = s_creds.euid;
     fix_caps_after_setxuid(old);
+    committed(old);
     return 0;
 }
 
@@ -166,8 +190,10 @@ long sys_setfsuid(long uid_arg)
         return old; // how programs read it
     bool allowed = one_of(uid, s_creds.ruid, s_creds.euid, s_creds.suid) || uid == old || capable(Capability::SetUid);
     if (allowed && uid != old) {
+        Credentials before = s_creds;
         s_creds.fsuid = uid;
         fix_caps_after_setfsuid(old);
+        committed(before);
     }
     return old;
 }
@@ -179,11 +205,13 @@ long sys_setgid(long gid_arg)
     u32 gid = static_cast<u32>(gid_arg);
     if (gid == k_invalid)
         return -EINVAL;
+    Credentials old = s_creds;
     if (capable(Capability::SetGid))
         s_creds.rgid = s_creds.sgid = gid;
     else if (gid != s_creds.rgid && gid != s_creds.sgid)
         return -EPERM;
     s_creds.egid = s_creds.fsgid = gid;
+    committed(old);
     return 0;
 }
 
@@ -203,6 +231,7 @@ long sys_setregid(long rgid_arg, long egid_arg)
     if (rgid != k_invalid || (egid != k_invalid && egid != old.rgid))
         s_creds.sgid = s_creds.egid;
     s_creds.fsgid = s_creds.egid;
+    committed(old);
     return 0;
 }
 
@@ -223,6 +252,7 @@ long sys_setresgid(long rgid_arg, long egid_arg, long sgid_arg)
     if (s != k_invalid)
         s_creds.sgid = s;
     s_creds.fsgid = s_creds.egid;
+    committed(old);
     return 0;
 }
 
@@ -232,8 +262,11 @@ long sys_setfsgid(long gid_arg)
     u32 old = s_creds.fsgid;
     if (gid == k_invalid)
         return old;
-    if (one_of(gid, s_creds.rgid, s_creds.egid, s_creds.sgid) || gid == old || capable(Capability::SetGid))
+    if (one_of(gid, s_creds.rgid, s_creds.egid, s_creds.sgid) || gid == old || capable(Capability::SetGid)) {
+        Credentials before = s_creds;
         s_creds.fsgid = gid;
+        committed(before);
+    }
     return old;
 }
 

@@ -2,6 +2,7 @@
 // Process identity, TLS, randomness, futex and signals for the one process an image runs.
 
 #include "syscalls.h"
+#include "thread_state.h"
 
 #include <drivers/net_device.h>
 #include "vfs.h"
@@ -15,6 +16,7 @@
 
 #include <asm/prctl.h>
 #include <cerrno>
+#include <climits>
 #include <csignal>
 #include <cstring>
 #include <linux/futex.h>
@@ -155,6 +157,8 @@ void init_limits()
     s_limits[RLIMIT_NOFILE] = { 1024, 1024 };
     s_limits[RLIMIT_NPROC] = { 1, 1 };
     s_limits[RLIMIT_CORE] = { 0, 0 };
+    s_limits[RLIMIT_NICE] = { 0, 0 }; // Linux's defaults: no raising priority without privilege
+    s_limits[RLIMIT_RTPRIO] = { 0, 0 };
     s_limits_ready = true;
 }
 
@@ -181,7 +185,11 @@ long sys_prlimit64(long pid, long resource, long new_limit, long old_limit)
         next = *reinterpret_cast<const struct rlimit*>(new_limit);
         if (next.rlim_cur > next.rlim_max)
             return -EINVAL;
-        if (next.rlim_max > s_limits[resource].rlim_max)
+        // Raising a hard limit takes CAP_SYS_RESOURCE; descriptors stop at the table's size
+        // (Linux's nr_open).
+        if (next.rlim_max > s_limits[resource].rlim_max && !capable(Capability::SysResource))
+            return -EPERM;
+        if (resource == RLIMIT_NOFILE && next.rlim_max > static_cast<rlim_t>(k_max_fds))
             return -EPERM;
     }
     if (old_limit) {
@@ -305,16 +313,78 @@ long sys_sched_query(long n, long a1, long a2)
             return -EFAULT;
         *reinterpret_cast<struct timespec*>(a2) = { 0, 10000000 };
         return 0;
-    case SYS_getpriority:
-        return 20; // the kernel's encoding of nice 0
-    case SYS_setpriority:
-        return 0;
     default:
         return -ENOSYS;
     }
 }
 
-long sys_prctl(long option, long a2, long, long, long)
+// Nice values are stored per thread and reported, as Linux keeps them; the scheduler has one
+// round-robin class and does not weigh them (every runnable thread gets the same slices).
+namespace {
+
+// The application's threads that WHICH/WHO name, through visit(t); ESRCH when none, EINVAL
+// for an unknown WHICH.
+template <typename Visit>
+long for_each_target(long which, long who, Visit visit)
+{
+    auto app = [](kernel::Thread* t) { return t->state != kernel::ThreadState::Dead && !t->kernel_thread; };
+    bool all = false;
+    switch (which) {
+    case PRIO_PROCESS: {
+        if (who == 0) {
+            visit(kernel::current());
+            return 0;
+        }
+        // A thread id: Linux's PRIO_PROCESS names one task, the thread itself.
+        kernel::Thread* t = who > 0 && who <= INT_MAX ? kernel::find_thread(static_cast<int>(who)) : nullptr;
+        if (!t || !app(t))
+            return -ESRCH;
+        visit(t);
+        return 0;
+    }
+    case PRIO_PGRP: all = who == 0 || who == k_pid; break;
+    case PRIO_USER: all = who == 0 || static_cast<u32>(who) == creds().ruid; break;
+    default: return -EINVAL;
+    }
+    if (!all)
+        return -ESRCH;
+    for (kernel::Thread* t = kernel::first_thread(); t; t = kernel::next_thread(t)) {
+        if (app(t))
+            visit(t);
+    }
+    return 0;
+}
+
+} // namespace
+
+long sys_getpriority(long which, long who)
+{
+    long best = -1;
+    long r = for_each_target(which, who, [&](kernel::Thread* t) {
+        long v = 20 - proc(t).nice; // the system call's encoding: 1 (nice 19) .. 40 (nice -20)
+        if (v > best)
+            best = v;
+    });
+    return r < 0 ? r : best;
+}
+
+long sys_setpriority(long which, long who, long niceval)
+{
+    int nice = niceval < -20 ? -20 : niceval > 19 ? 19 : static_cast<int>(niceval);
+    init_limits();
+    // Lowering a nice value needs CAP_SYS_NICE or room under RLIMIT_NICE (20 - nice).
+    bool may_lower = capable(Capability::SysNice) || static_cast<rlim_t>(20 - nice) <= s_limits[RLIMIT_NICE].rlim_cur;
+    long error = 0;
+    long r = for_each_target(which, who, [&](kernel::Thread* t) {
+        if (nice < proc(t).nice && !may_lower)
+            error = -EACCES;
+        else
+            proc(t).nice = nice;
+    });
+    return r < 0 ? r : error;
+}
+
+long sys_prctl(long option, long a2, long a3, long a4, long a5)
 {
     switch (option) {
     case PR_SET_NAME: {
@@ -331,12 +401,33 @@ long sys_prctl(long option, long a2, long, long, long)
             return -EFAULT;
         std::strncpy(reinterpret_cast<char*>(a2), kernel::current()->name, 16);
         return 0;
+    // Stored and reported; nothing here dumps core, execs or has a parent that could die.
     case PR_SET_DUMPABLE:
-    case PR_SET_PDEATHSIG:
-    case PR_SET_NO_NEW_PRIVS:
+        if (a2 != 0 && a2 != 1)
+            return -EINVAL;
+        g_process_flags.dumpable = static_cast<int>(a2);
         return 0;
     case PR_GET_DUMPABLE:
-        return 1;
+        return g_process_flags.dumpable;
+    case PR_SET_PDEATHSIG:
+        if (a2 < 0 || a2 > 64)
+            return -EINVAL;
+        self().pdeathsig = static_cast<int>(a2);
+        return 0;
+    case PR_GET_PDEATHSIG:
+        if (!user_ok(a2, sizeof(int)))
+            return -EFAULT;
+        *reinterpret_cast<int*>(a2) = self().pdeathsig;
+        return 0;
+    case PR_SET_NO_NEW_PRIVS:
+        if (a2 != 1 || a3 || a4 || a5)
+            return -EINVAL;
+        g_process_flags.no_new_privs = true;
+        return 0;
+    case PR_GET_NO_NEW_PRIVS:
+        if (a2 || a3 || a4 || a5)
+            return -EINVAL;
+        return g_process_flags.no_new_privs ? 1 : 0;
     default:
         return -EINVAL;
     }

@@ -241,6 +241,7 @@ extern "C" int __atoll_clone(int (*fn)(void*), void* stack, int flags, void* arg
             pt.clone_fn = fn;
             pt.clone_arg = arg;
             pt.sig_blocked = proc(parent).sig_blocked;
+            pt.nice = proc(parent).nice;
             if (flags & CLONE_CHILD_CLEARTID)
                 pt.clear_child_tid = ctid;
             if (flags & CLONE_PARENT_SETTID)

@@ -249,9 +249,9 @@ long dispatch(long n, long a1, long a2, long a3, long a4, long a5, long a6)
     case SYS_sched_setscheduler:
     case SYS_sched_get_priority_max:
     case SYS_sched_get_priority_min:
-    case SYS_sched_rr_get_interval:
-    case SYS_getpriority:
-    case SYS_setpriority: return sys_sched_query(n, a1, a2);
+    case SYS_sched_rr_get_interval: return sys_sched_query(n, a1, a2);
+    case SYS_getpriority: return sys_getpriority(a1, a2);
+    case SYS_setpriority: return sys_setpriority(a1, a2, a3);
     case SYS_prlimit64: return sys_prlimit64(a1, a2, a3, a4);
     case SYS_getrlimit: return sys_getrlimit(a1, a2);
     case SYS_setrlimit: return sys_setrlimit(a1, a2);

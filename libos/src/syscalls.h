@@ -196,6 +196,8 @@ long sys_sysinfo(long info);
 long sys_getrusage(long who, long usage);
 long sys_times(long buf);
 long sys_sched_query(long n, long a1, long a2); // sched_getparam & co.
+long sys_getpriority(long which, long who);
+long sys_setpriority(long which, long who, long niceval);
 long sys_prctl(long option, long a2, long a3, long a4, long a5);
 long sys_sigaltstack(long ss, long old);
 long sys_rt_sigpending(long set, long size);

@@ -25,7 +25,17 @@ struct ProcThread {
     void* altstack_sp = nullptr;
     std::size_t altstack_size = 0;
     int altstack_flags = 2; // SS_DISABLE
+    int nice = 0;           // setpriority: per thread, as on Linux (inherited by clone)
+    int pdeathsig = 0;      // prctl(PR_SET_PDEATHSIG): per thread, not inherited
 };
+
+// prctl's process-wide state (sys_proc.cpp reads and sets it; a change of credentials resets
+// dumpable as Linux does, to fs.suid_dumpable's default 0).
+struct ProcessFlags {
+    int dumpable = 1;
+    bool no_new_privs = false;
+};
+extern ProcessFlags g_process_flags;
 static_assert(sizeof(ProcThread) <= sizeof(kernel::Thread::user_storage));
 
 inline ProcThread& proc(kernel::Thread* t) { return *std::launder(reinterpret_cast<ProcThread*>(t->user_storage)); }

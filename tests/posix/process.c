@@ -8,6 +8,7 @@
 #include <netdb.h>
 #include <sys/mman.h>
 
+#include <pthread.h>
 #include <sched.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
@@ -15,6 +16,76 @@
 #include <sys/syscall.h>
 #include <sys/sysinfo.h>
 #include <sys/utsname.h>
+
+// Priorities are per thread on Linux: PRIO_PROCESS with who 0 is the calling thread.
+struct prio_job {
+	int inherited;
+	long tid;
+	int set;
+};
+
+static void *prio_thread(void *arg)
+{
+	struct prio_job *j = arg;
+	errno = 0;
+	j->inherited = getpriority(PRIO_PROCESS, 0);
+	j->tid = syscall(SYS_gettid);
+	j->set = setpriority(PRIO_PROCESS, 0, 7);
+	return NULL;
+}
+
+static void priority_checks(void)
+{
+	// Start from known values: the runner may itself run under nice.
+	struct rlimit nice_limit = {0, 0};
+	CHECK("setrlimit NICE 0", setrlimit(RLIMIT_NICE, &nice_limit));
+	CHECK("setpriority 5", setpriority(PRIO_PROCESS, 0, 5));
+	CHECK("getpriority", getpriority(PRIO_PROCESS, 0));
+	CHECK("getpriority raw (20 - nice)", syscall(SYS_getpriority, PRIO_PROCESS, 0));
+	CHECK("setpriority -3 as root", setpriority(PRIO_PROCESS, 0, -3));
+	CHECK("getpriority", getpriority(PRIO_PROCESS, 0));
+	CHECK("setpriority 100: clamped", setpriority(PRIO_PROCESS, 0, 100));
+	CHECK("getpriority", getpriority(PRIO_PROCESS, 0));
+	CHECK("setpriority -100: clamped", setpriority(PRIO_PROCESS, 0, -100));
+	CHECK("getpriority", getpriority(PRIO_PROCESS, 0));
+	CHECK("setpriority own pid 2", setpriority(PRIO_PROCESS, getpid(), 2));
+	CHECK("getpriority own pid", getpriority(PRIO_PROCESS, getpid()));
+	CHECK("nice(1)", nice(1));
+	CHECK("getpriority after nice", getpriority(PRIO_PROCESS, 0));
+	CHECK("setpriority bad which", setpriority(opaque(99), 0, 0));
+	CHECK("getpriority bad which", getpriority(opaque(99), 0));
+	CHECK("setpriority no such pid", setpriority(PRIO_PROCESS, opaque(0x7fffffff), 0));
+	CHECK("getpriority no such pid", getpriority(PRIO_PROCESS, opaque(0x7fffffff)));
+	CHECK("getpriority no such process group", getpriority(PRIO_PGRP, opaque(0x7fffffff)));
+	CHECK("getpriority no such user", getpriority(PRIO_USER, opaque(0x7ffffff0)));
+	CHECK("setpriority no such user", setpriority(PRIO_USER, opaque(0x7ffffff0), 0));
+
+	struct prio_job j = {-100, 0, -100};
+	pthread_t t;
+	pthread_create(&t, NULL, prio_thread, &j);
+	pthread_join(t, NULL);
+	SAY("a new thread inherits", "%d", j.inherited);
+	SAY("the thread sets its own", "%d", j.set);
+	CHECK("the main thread's is unchanged", getpriority(PRIO_PROCESS, 0));
+
+	// Without privilege: higher values only, lower ones within RLIMIT_NICE (20 - limit).
+	if (setresuid(-1, 1000, -1) != 0)
+		die("setresuid");
+	CHECK("unprivileged setpriority 1 (lower)", setpriority(PRIO_PROCESS, 0, 1));
+	CHECK("unprivileged setpriority 6 (higher)", setpriority(PRIO_PROCESS, 0, 6));
+	CHECK("unprivileged nice(-2)", nice(-2));
+	CHECK("getpriority", getpriority(PRIO_PROCESS, 0));
+	if (setresuid(-1, 0, -1) != 0)
+		die("setresuid back");
+	// (Raising a hard limit needs CAP_SYS_RESOURCE, which a container's root may lack: not
+	// checked here.)
+	if (setresuid(-1, 1000, -1) != 0)
+		die("setresuid");
+	CHECK("unprivileged raise of the limit", setrlimit(RLIMIT_NICE, &(struct rlimit){30, 30}));
+	if (setresuid(-1, 0, -1) != 0)
+		die("setresuid back");
+	CHECK("setpriority 0", setpriority(PRIO_PROCESS, 0, 0));
+}
 
 int main(void)
 {
@@ -107,6 +178,22 @@ int main(void)
 	CHECK("PR_GET_NAME", prctl(PR_GET_NAME, name, 0, 0, 0));
 	SAY("name", "%s", name);
 	CHECK("prctl bad option", prctl(-1, 0, 0, 0, 0));
+	CHECK("PR_GET_DUMPABLE", prctl(PR_GET_DUMPABLE, 0, 0, 0, 0));
+	CHECK("PR_SET_DUMPABLE 0", prctl(PR_SET_DUMPABLE, 0, 0, 0, 0));
+	CHECK("PR_GET_DUMPABLE", prctl(PR_GET_DUMPABLE, 0, 0, 0, 0));
+	CHECK("PR_SET_DUMPABLE 2", prctl(PR_SET_DUMPABLE, 2, 0, 0, 0));
+	CHECK("PR_SET_DUMPABLE 1", prctl(PR_SET_DUMPABLE, 1, 0, 0, 0));
+	CHECK("PR_GET_DUMPABLE", prctl(PR_GET_DUMPABLE, 0, 0, 0, 0));
+	int deathsig = -1;
+	CHECK("PR_SET_PDEATHSIG SIGUSR1", prctl(PR_SET_PDEATHSIG, 10, 0, 0, 0));
+	CHECK("PR_GET_PDEATHSIG", prctl(PR_GET_PDEATHSIG, &deathsig, 0, 0, 0));
+	SAY("  signal", "%d", deathsig);
+	CHECK("PR_SET_PDEATHSIG 99", prctl(PR_SET_PDEATHSIG, 99, 0, 0, 0));
+	CHECK("PR_GET_PDEATHSIG bad pointer", prctl(PR_GET_PDEATHSIG, bad_ptr(), 0, 0, 0));
+	CHECK("PR_GET_NO_NEW_PRIVS", prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0));
+	CHECK("PR_SET_NO_NEW_PRIVS 2", prctl(PR_SET_NO_NEW_PRIVS, 2, 0, 0, 0));
+	CHECK("PR_SET_NO_NEW_PRIVS 1", prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0));
+	CHECK("PR_GET_NO_NEW_PRIVS", prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0));
 
 	// Memory locking: every page is resident; arguments are still checked.
 	char *locked = malloc(3 * 4096);
@@ -127,6 +214,12 @@ int main(void)
 	CHECK("syscall 4000", syscall(4000));
 	CHECK("syscall 451+100", syscall(551));
 	CHECK("syscall -1", syscall(-1));
+
+	// Last: these change the ids for a while, which resets the parent-death signal.
+	priority_checks();
+	deathsig = -1;
+	prctl(PR_GET_PDEATHSIG, &deathsig, 0, 0, 0);
+	SAY("parent-death signal after changes of the ids", "%d", deathsig);
 
 	scratch_leave("process");
 	return 0;
