@@ -533,9 +533,17 @@ long sys_sigaltstack(long ss, long old)
     return 0;
 }
 
+// Handlers here are plain calls that return normally, so rt_sigreturn is never a handler's way
+// back: a program that makes it has no signal frame on its stack. Linux then restores garbage
+// (a signal mask that blocks SIGSEGV among it) or finds the frame bad, and the program dies of
+// SIGSEGV, its handler or not; so it does here, with a report of where it was called.
 long sys_rt_sigreturn()
 {
-    kernel::panic("rt_sigreturn called: Atoll runs signal handlers as calls, nothing to return to");
+    kernel::log("rt_sigreturn outside a signal handler: no signal frame to return to");
+    auto* frame = static_cast<const u64*>(__builtin_frame_address(0));
+    kernel::print_backtrace(reinterpret_cast<u64>(__builtin_return_address(0)), frame[0]);
+    kernel::log("terminated by %s (%d)", signal_name(SIGSEGV), SIGSEGV);
+    kernel::shutdown(kernel::k_exit_sigsegv);
 }
 
 } // namespace atl::libos
