@@ -6,10 +6,16 @@ namespace atl {
 const char* collect_usable_memory(const MemoryMapEntry* entries, std::size_t count,
     const Range* reserved, std::size_t reserved_count, u64 limit, RangeSet& out)
 {
+    // Only whole pages below the limit count, so everything is clipped to `top`; then no page
+    // rounding can wrap past 2^64 (a RAM entry at 0xffff...f001, rounded up to 0, became "all
+    // memory below the limit"; a hole reaching an unaligned limit near 2^64 rounded up to 0 and
+    // removed nothing).
+    const u64 top = align_down(limit, k_page_size);
+    // An entry's part below `top`: its whole pages (inward) or every page it touches.
     auto clip = [&](u64 addr, u64 size, bool inward) {
-        u64 end = addr + size < addr ? ~u64(0) : addr + size; // saturate on overflow
-        if (end > limit)
-            end = limit;
+        if (addr >= top)
+            return Range {};
+        u64 end = size > top - addr ? top : addr + size; // no overflow: addr < top
         Range r = inward ? Range { align_up(addr, k_page_size), align_down(end, k_page_size) }
                          : Range { align_down(addr, k_page_size), align_up(end, k_page_size) };
         return r;
@@ -32,8 +38,9 @@ const char* collect_usable_memory(const MemoryMapEntry* entries, std::size_t cou
             return "memory map has too many holes";
     }
     for (std::size_t i = 0; i < reserved_count; ++i) {
-        Range r = reserved[i];
-        if (!take_out(Range { align_down(r.start, k_page_size), align_up(r.end, k_page_size) }))
+        if (reserved[i].empty())
+            continue;
+        if (!take_out(clip(reserved[i].start, reserved[i].size(), false)))
             return "memory map has too many holes";
     }
     return nullptr;

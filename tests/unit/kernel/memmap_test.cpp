@@ -67,3 +67,22 @@ TEST(MemoryMap, NoRamGivesNothing)
 }
 
 } // namespace
+
+// Found by tests/fuzz/memmap.cpp: a RAM entry starting within a page of 2^64 had its start
+// rounded up past 2^64 to 0, and with its end clipped to the limit it claimed all memory below
+// the limit: every MMIO hole and reserved region became RAM for the page allocator.
+TEST(MemoryMap, RamNearTheTopOfTheAddressSpaceClaimsNothingBelowIt)
+{
+    auto v = collect({ { 0xfffffffffffffffeull, 0x3f000, 1 }, { 0xffffffffffffffffull, 0, 2 } }, {}, 0x1b000);
+    EXPECT_TRUE(v.empty());
+    v = collect({ { 0, 0x10000, 1 }, { 0xfffffffffffff001ull, 0x10, 1 } }, {}, 512ull << 30);
+    EXPECT_EQ(v, (V { { 0, 0x10000 } }));
+}
+
+// A hole that reaches an unaligned limit near 2^64 is still a hole (its end used to round up
+// to 0, which removed nothing).
+TEST(MemoryMap, HoleUpToAnUnalignedLimitNearTheTopIsRemoved)
+{
+    auto v = collect({ { 0, ~0ull, 1 }, { 0x5000, ~0ull - 0x5000, 2 } }, {}, ~0ull);
+    EXPECT_EQ(v, (V { { 0, 0x5000 } }));
+}
