@@ -59,6 +59,20 @@ long errlog_write(const void* buf, std::size_t n)
 }
 // FIXME: console input. Until the UART receive path exists, the console reads as end of file.
 long console_read(void*, std::size_t, bool) { return 0; }
+struct termios& console_termios()
+{
+    static struct termios s_termios {};
+    static bool s_ready = false;
+    if (!s_ready) {
+        s_termios.c_iflag = ICRNL;
+        s_termios.c_oflag = OPOST | ONLCR;
+        s_termios.c_cflag = CS8 | CREAD | B115200;
+        s_termios.c_lflag = ISIG | ICANON | ECHO;
+        s_ready = true;
+    }
+    return s_termios;
+}
+
 long console_ioctl(unsigned long request, long arg)
 {
     switch (request) {
@@ -71,21 +85,20 @@ long console_ioctl(unsigned long request, long arg)
         std::memcpy(reinterpret_cast<void*>(arg), &ws, sizeof(ws));
         return 0;
     }
-    case TCGETS: {
+    case TCGETS:
         if (!user_ok(arg, sizeof(struct termios)))
             return -EFAULT;
-        struct termios t {};
-        t.c_iflag = ICRNL;
-        t.c_oflag = OPOST | ONLCR;
-        t.c_cflag = CS8 | CREAD | B115200;
-        t.c_lflag = ISIG | ICANON | ECHO;
-        std::memcpy(reinterpret_cast<void*>(arg), &t, sizeof(t));
+        std::memcpy(reinterpret_cast<void*>(arg), &console_termios(), sizeof(struct termios));
         return 0;
-    }
+    // Kept and reported back (a program that sets raw mode reads raw mode); the console has
+    // no input to echo or edit yet, and its output is passed through unchanged.
     case TCSETS:
     case TCSETSW:
     case TCSETSF:
-        return user_in(arg, sizeof(struct termios)) ? 0 : -EFAULT;
+        if (!user_in(arg, sizeof(struct termios)))
+            return -EFAULT;
+        std::memcpy(&console_termios(), reinterpret_cast<const void*>(arg), sizeof(struct termios));
+        return 0;
     case FIONREAD:
         if (!user_ok(arg, sizeof(int)))
             return -EFAULT;

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <termios.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -150,6 +151,18 @@ int main(int argc, char** argv)
     close(fd);
     check(meminfo("MemTotal") > 0 && meminfo("MemFree") > 0, "/proc/meminfo");
     check(read_all("/proc/cpuinfo", buf, sizeof buf) > 0 && strstr(buf, "processor\t: 0"), "/proc/cpuinfo");
+    // The console keeps the terminal settings a program makes (raw mode reads back as raw).
+    fd = open("/dev/tty", O_RDWR);
+    struct termios before, raw, after;
+    int got = fd >= 0 && tcgetattr(fd, &before) == 0;
+    raw = before;
+    raw.c_lflag &= ~(tcflag_t)(ICANON | ECHO);
+    got = got && tcsetattr(fd, TCSANOW, &raw) == 0 && tcgetattr(fd, &after) == 0;
+    check(got && (before.c_lflag & ICANON) && !(after.c_lflag & (ICANON | ECHO)), "terminal settings are kept");
+    if (fd >= 0) {
+        tcsetattr(fd, TCSANOW, &before);
+        close(fd);
+    }
 
     if (argc > 1 && strcmp(argv[1], "hostdir") == 0) {
         check(read_all("/data/input.txt", buf, sizeof buf) > 0 && strcmp(buf, "from the host\n") == 0,
