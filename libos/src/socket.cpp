@@ -140,6 +140,12 @@ public:
     bool rd_shut = false, wr_shut = false;
     long pending_error = 0; // SO_ERROR
     int rcvbuf = 128 * 1024, sndbuf = 128 * 1024;
+    // Options stored and reported whose effect lwIP has no place for: IP_RECVERR (lwIP hands
+    // no ICMP errors to sockets, so nothing is ever queued), and TCP performance hints (cork,
+    // quick ACKs, deferred accept, fast open: the bytes sent and received are the same).
+    bool recverr = false;
+    bool cork = false, quickack = true;
+    int defer_accept = 0, fastopen = 0;
     u64 rcvtimeo_ns = 0, sndtimeo_ns = 0;
     struct linger linger {};
     WaitQueue waiters;
@@ -1337,6 +1343,26 @@ err_t pcb_option(struct tcpip_api_call_data* d)
             return ERR_ARG;
         }
     }
+    if (c->level == IPPROTO_IP) {
+        struct ip_pcb* ip = conn->pcb.ip;
+        if (c->option == IP_TOS) {
+            if (c->set) {
+                int v = c->value & 0xff;
+                if (NETCONNTYPE_GROUP(conn->type) == NETCONN_TCP) // TCP keeps its ECN bits (Linux)
+                    v = (v & ~3) | (ip->tos & 3);
+                ip->tos = static_cast<u8_t>(v);
+            }
+            c->value = ip->tos;
+            return ERR_OK;
+        }
+        if (c->option == IP_TTL) {
+            if (c->set)
+                ip->ttl = static_cast<u8_t>(c->value == -1 ? IP_DEFAULT_TTL : c->value);
+            c->value = ip->ttl;
+            return ERR_OK;
+        }
+        return ERR_ARG;
+    }
     switch (c->option) {
     case TCP_NODELAY:
         if (NETCONNTYPE_GROUP(conn->type) != NETCONN_TCP)
@@ -1468,15 +1494,38 @@ long sys_setsockopt(long fd, long level, long name, long val, long len)
         case TCP_DEFER_ACCEPT:
         case TCP_FASTOPEN:
         case TCP_CORK:
-            return int_value(); // hints lwIP has no use for
+            if (long r = int_value())
+                return r;
+            if (name == TCP_QUICKACK)
+                s->quickack = v != 0;
+            else if (name == TCP_CORK)
+                s->cork = v != 0;
+            else if (name == TCP_FASTOPEN)
+                s->fastopen = v;
+            else
+                s->defer_accept = v < 0 ? 0 : v;
+            return 0;
         default:
             return -ENOPROTOOPT;
         }
     }
     if (level == IPPROTO_IP) {
-        if (name == IP_TOS || name == IP_TTL || name == IP_RECVERR || name == IP_PKTINFO)
-            return int_value(); // FIXME: honour TOS/TTL
-        return -ENOPROTOOPT;
+        // Linux takes an int, or one byte when that is all there is (0 bytes: 0).
+        if (len >= static_cast<long>(sizeof(int)))
+            std::memcpy(&v, reinterpret_cast<const void*>(val), sizeof(int));
+        else if (len >= 1)
+            v = *reinterpret_cast<const unsigned char*>(val);
+        switch (name) {
+        case IP_TOS: return pcb_call(s, IPPROTO_IP, IP_TOS, &v, true);
+        case IP_TTL:
+            if (len < 1 || (v != -1 && (v < 1 || v > 255)))
+                return -EINVAL;
+            return pcb_call(s, IPPROTO_IP, IP_TTL, &v, true);
+        case IP_RECVERR: s->recverr = v != 0; return 0;
+        default:
+            // IP_PKTINFO and the rest would change what recvmsg delivers: not offered.
+            return -ENOPROTOOPT;
+        }
     }
     return -ENOPROTOOPT;
 }
@@ -1553,8 +1602,34 @@ long sys_getsockopt(long fd, long level, long name, long val, long lenp)
             return r < 0 ? r : put_int(v);
         }
         case TCP_MAXSEG: return put_int(TCP_MSS);
+        case TCP_CORK: return put_int(s->cork ? 1 : 0);
+        case TCP_QUICKACK: return put_int(s->quickack ? 1 : 0);
+        case TCP_DEFER_ACCEPT: return put_int(s->defer_accept);
+        case TCP_FASTOPEN: return put_int(s->fastopen);
         default: return -ENOPROTOOPT;
         }
+    }
+    if (level == IPPROTO_IP) {
+        switch (name) {
+        case IP_TOS:
+        case IP_TTL: {
+            long r = pcb_call(s, IPPROTO_IP, static_cast<int>(name), &v, false);
+            if (r < 0)
+                return r;
+            break;
+        }
+        case IP_RECVERR: v = s->recverr ? 1 : 0; break;
+        default: return -ENOPROTOOPT;
+        }
+        // Linux: a buffer shorter than an int gets one byte.
+        if (cap > 0 && cap < sizeof(int) && v >= 0 && v <= 255) {
+            if (!user_ok(val, 1))
+                return -EFAULT;
+            *reinterpret_cast<unsigned char*>(val) = static_cast<unsigned char>(v);
+            *reinterpret_cast<socklen_t*>(lenp) = 1;
+            return 0;
+        }
+        return put_int(v);
     }
     return -ENOPROTOOPT;
 }
