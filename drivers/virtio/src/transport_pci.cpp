@@ -141,7 +141,11 @@ Transport* create_pci_transport(pci::Address a, u32 type)
     t->address = a;
     t->type = type;
     pci::enable_memory_and_bus_master(a);
-    for (u8 cap = pci::find_capability(a, 0x09); cap; cap = pci::find_capability(a, 0x09, cap)) {
+    // The device writes the list: one whose vendor capabilities point back at each other would
+    // have this walk go round forever (find_capability bounds only its own walk), so it stops
+    // after as many capabilities as configuration space holds.
+    u8 cap = pci::find_capability(a, 0x09);
+    for (int n = 0; cap && n < 48; ++n, cap = pci::find_capability(a, 0x09, cap)) {
         switch (pci::read8(a, cap + 3)) { // cfg_type
         case 1: if (!t->common) t->common = map_cap(a, cap); break;
         case 2:
