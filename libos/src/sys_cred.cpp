@@ -321,6 +321,80 @@ long sys_setgroups(long size_arg, long list)
 
 // ------------------------------------------------------------------------------ files
 
+namespace {
+
+// Who file permissions are checked for: the file-system ids, or for access() the real ones.
+struct DacIds {
+    u32 uid, gid;
+    bool caps; // CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH in force
+};
+bool s_real_ids = false;
+
+DacIds dac_ids()
+{
+    const Credentials& c = s_creds;
+    if (s_real_ids) // access_override_creds: root's capabilities only for a real uid of 0
+        return { c.ruid, c.rgid, c.ruid == 0 && c.cap_permitted };
+    return { c.fsuid, c.fsgid, c.cap_fs_effective };
+}
+
+bool dac_in_group(const DacIds& ids, u32 gid)
+{
+    if (gid == ids.gid)
+        return true;
+    for (std::size_t i = 0; i < s_group_count; ++i) {
+        if (s_groups[i] == gid)
+            return true;
+    }
+    return false;
+}
+
+} // namespace
+
+void check_access_with_real_ids(bool on) { s_real_ids = on; }
+
+// fs/namei.c, generic_permission (no ACLs): the owner's, the group's or the others' bits, then
+// root's overrides: anything on a directory but writing without CAP_DAC_OVERRIDE, reading and
+// writing files, executing a file that someone may execute.
+long inode_permission(const Inode* i, int mask)
+{
+    mask &= k_may_read | k_may_write | k_may_exec;
+    if (mask == 0)
+        return 0;
+    // /proc/self/fd: a process may always look at its own descriptors (fs/proc/fd.c).
+    if (i->dynamic_lookup)
+        return 0;
+    DacIds ids = dac_ids();
+    u32 mode = i->mode;
+    if (ids.uid == i->uid)
+        mode >>= 6;
+    else if (dac_in_group(ids, i->gid))
+        mode >>= 3;
+    if ((mask & ~mode & 7) == 0)
+        return 0;
+    if (!ids.caps)
+        return -EACCES;
+    if (S_ISDIR(i->mode))
+        return 0;
+    if (!(mask & k_may_exec) || (i->mode & 0111))
+        return 0;
+    return -EACCES;
+}
+
+// Removing or renaming NAME's inode VICTIM from DIR (fs/namei.c, may_delete): write and search
+// on the directory, and in a sticky directory (/tmp) only one's own entries or the directory's
+// owner, unless CAP_FOWNER.
+long may_delete(const Inode* dir, const Inode* victim)
+{
+    if (long r = inode_permission(dir, k_may_write | k_may_exec); r < 0)
+        return r;
+    if ((dir->mode & S_ISVTX) && victim->uid != s_creds.fsuid && dir->uid != s_creds.fsuid && !capable(Capability::Fowner))
+        return -EPERM;
+    return 0;
+}
+
+bool is_owner_or_capable(const Inode* i) { return s_creds.fsuid == i->uid || capable(Capability::Fowner); }
+
 long check_chown(const Inode* i, long uid_arg, long gid_arg)
 {
     u32 uid = static_cast<u32>(uid_arg), gid = static_cast<u32>(gid_arg);

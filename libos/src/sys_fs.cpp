@@ -154,6 +154,8 @@ long create_node(Lookup& lk, u32 mode, Inode** out)
         return -ENOENT;
     if (lk.parent->dynamic_lookup || lk.parent == nullptr)
         return -EACCES;
+    if (long r = inode_permission(lk.parent, k_may_write | k_may_exec); r < 0)
+        return r;
     Inode* i = new_inode(mode);
     if (!i)
         return -ENOSPC;
@@ -200,6 +202,9 @@ long sys_openat(long dirfd, long path, long flags, long mode)
             return -EISDIR;
         if ((flags & O_DIRECTORY) && !i->is_dir())
             return -ENOTDIR;
+        int want = (acc == O_WRONLY ? 0 : k_may_read) | (acc == O_RDONLY ? 0 : k_may_write) | ((flags & O_TRUNC) ? k_may_write : 0);
+        if (long e = inode_permission(i, want); e < 0)
+            return e;
     } else {
         if (!creat)
             return -ENOENT;
@@ -447,12 +452,16 @@ long sys_unlinkat(long dirfd, long path, long flags)
         return -ENOENT;
     if (lk.parent->dynamic_lookup)
         return -EACCES;
+    bool dot = std::strcmp(lk.last, ".") == 0, dotdot = std::strcmp(lk.last, "..") == 0;
+    // Permission first, then the kind of entry (fs/namei.c, may_delete).
+    if (!dot && !dotdot && lk.inode != root() && (r = may_delete(lk.parent, lk.inode)) < 0)
+        return r;
     if (flags & AT_REMOVEDIR) {
         if (!lk.inode->is_dir())
             return -ENOTDIR;
-        if (std::strcmp(lk.last, ".") == 0)
+        if (dot)
             return -EINVAL;
-        if (lk.inode == root() || std::strcmp(lk.last, "..") == 0)
+        if (lk.inode == root() || dotdot)
             return -EBUSY;
         if (lk.inode->entry_count || lk.inode->dynamic_lookup)
             return -ENOTEMPTY;
@@ -498,6 +507,14 @@ long sys_renameat2(long olddirfd, long oldpath, long newdirfd, long newpath, lon
                 break;
         }
     }
+    if ((r = may_delete(from.parent, moving)) < 0)
+        return r;
+    r = to.inode ? may_delete(to.parent, to.inode) : inode_permission(to.parent, k_may_write | k_may_exec);
+    if (r < 0)
+        return r;
+    // A directory that changes parent rewrites its "..": it needs write permission itself.
+    if (moving->is_dir() && to.parent != from.parent && (r = inode_permission(moving, k_may_write)) < 0)
+        return r;
     if (to.inode) {
         if (flags & k_noreplace)
             return -EEXIST;
@@ -541,6 +558,8 @@ long sys_linkat(long olddirfd, long oldpath, long newdirfd, long newpath, long f
         return r;
     if (to.inode)
         return -EEXIST;
+    if ((r = inode_permission(to.parent, k_may_write | k_may_exec)) < 0)
+        return r;
     return dir_add(to.parent, to.last, i);
 }
 
@@ -606,14 +625,14 @@ long sys_faccessat(long dirfd, long path, long mode, long flags)
         return -EINVAL;
     if (flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
         return -EINVAL;
+    // The question is asked for the real ids, unless AT_EACCESS (the path walk too).
+    check_access_with_real_ids(!(flags & AT_EACCESS));
     Inode* i = nullptr;
-    long r = inode_at(dirfd, path, flags, &i);
-    if (r < 0)
-        return r;
-    // Everything runs as root: only execute needs some x bit on a non-directory.
-    if ((mode & X_OK) && !i->is_dir() && !(i->mode & 0111))
-        return -EACCES;
-    return 0;
+    long r = inode_at(dirfd, path, flags & ~AT_EACCESS, &i);
+    if (r == 0)
+        r = inode_permission(i, static_cast<int>(mode));
+    check_access_with_real_ids(false);
+    return r;
 }
 
 long sys_access(long path, long mode) { return sys_faccessat(AT_FDCWD, path, mode, 0); }
@@ -645,6 +664,8 @@ long sys_chdir(long path)
         return -ENOENT;
     if (!lk.inode->is_dir())
         return -ENOTDIR;
+    if ((r = inode_permission(lk.inode, k_may_exec)) < 0)
+        return r;
     set_cwd(lk.inode);
     return 0;
 }
@@ -656,6 +677,8 @@ long sys_fchdir(long fd)
         return -EBADF;
     if (!f->inode() || !f->inode()->is_dir())
         return -ENOTDIR;
+    if (long r = inode_permission(f->inode(), k_may_exec); r < 0)
+        return r;
     set_cwd(f->inode());
     return 0;
 }
@@ -695,6 +718,16 @@ long sys_utimensat(long dirfd, long path, long times, long flags)
         r = inode_at(dirfd, path, flags, &i);
     }
     if (r < 0)
+        return r;
+    // Setting a time takes ownership (or CAP_FOWNER); setting both to now, also write
+    // permission (fs/attr.c, setattr_prepare).
+    bool explicit_time = false;
+    for (const auto& t : ts)
+        explicit_time |= t.tv_nsec != UTIME_NOW && t.tv_nsec != UTIME_OMIT;
+    if (explicit_time && !is_owner_or_capable(i))
+        return -EPERM;
+    if (ts[0].tv_nsec == UTIME_NOW && ts[1].tv_nsec == UTIME_NOW && !is_owner_or_capable(i) &&
+        (r = inode_permission(i, k_may_write)) < 0)
         return r;
     u64 ns = kernel::realtime_ns();
     struct timespec now { static_cast<time_t>(ns / 1000000000u), static_cast<long>(ns % 1000000000u) };
@@ -777,6 +810,8 @@ long sys_truncate(long path, long length)
         return -EISDIR;
     if (!i->is_reg())
         return -EINVAL;
+    if ((r = inode_permission(i, k_may_write)) < 0)
+        return r;
     return file_data_truncate(i, static_cast<u64>(length));
 }
 

@@ -247,6 +247,13 @@ long check_chown(const Inode* i, long uid, long gid);
 void apply_chown(Inode* i, long uid, long gid);
 long check_chmod(const Inode* i, u32* mode);
 void init_owner(Inode* i, const Inode* dir);
+// Permission checks (Linux's DAC, no ACLs): 0 or -EACCES/-EPERM. Masks: k_may_*.
+constexpr int k_may_exec = 1, k_may_write = 2, k_may_read = 4;
+long inode_permission(const Inode* i, int mask);
+long may_delete(const Inode* dir, const Inode* victim);
+bool is_owner_or_capable(const Inode* i);
+// While on, checks are made for the real ids (access(), faccessat without AT_EACCESS).
+void check_access_with_real_ids(bool on);
 
 // The main thread's stack limit (start.cpp): what RLIMIT_STACK reports; setting it moves
 // how far the stack may grow and returns the limit in force.

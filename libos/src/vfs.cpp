@@ -367,12 +367,12 @@ constexpr int k_max_links = 40;
 long resolve_inner(Inode* start, const char* path, int flags, Lookup* out, int depth);
 
 // Follows the symlink `link` found in `dir`; the result is the inode it names.
-long follow(Inode* dir, Inode* link, int depth, Inode** result)
+long follow(Inode* dir, Inode* link, int depth, int flags, Inode** result)
 {
     if (depth >= k_max_links)
         return -ELOOP;
     Lookup sub;
-    long r = resolve_inner(dir, link->target, k_follow, &sub, depth + 1);
+    long r = resolve_inner(dir, link->target, k_follow | (flags & k_search), &sub, depth + 1);
     if (r < 0)
         return r;
     if (!sub.inode)
@@ -410,6 +410,10 @@ long resolve_inner(Inode* start, const char* path, int flags, Lookup* out, int d
         bool trailing_slash = last && *end == '/';
         if (!cur->is_dir())
             return -ENOTDIR;
+        if (flags & k_search) {
+            if (long r = inode_permission(cur, k_may_exec); r < 0)
+                return r;
+        }
         char name[NAME_MAX + 1];
         std::memcpy(name, p, len);
         name[len] = '\0';
@@ -425,7 +429,7 @@ long resolve_inner(Inode* start, const char* path, int flags, Lookup* out, int d
             std::memcpy(out->name_buf, name, len + 1);
             out->last = out->name_buf;
             if (next && next->is_link() && ((flags & k_follow) || trailing_slash)) {
-                long r = follow(cur, next, depth, &next);
+                long r = follow(cur, next, depth, flags, &next);
                 if (r < 0)
                     return r;
             }
@@ -437,7 +441,7 @@ long resolve_inner(Inode* start, const char* path, int flags, Lookup* out, int d
         if (!next)
             return -ENOENT;
         if (next->is_link()) {
-            long r = follow(cur, next, depth, &next);
+            long r = follow(cur, next, depth, flags, &next);
             if (r < 0)
                 return r;
         }
@@ -470,7 +474,7 @@ long resolve_at(int dirfd, const char* path, int flags, Lookup* out)
             return -ENOTDIR;
         start = i;
     }
-    return resolve(start, path, flags, out);
+    return resolve(start, path, flags | k_search, out);
 }
 
 long dir_path(Inode* dir, char* buf, std::size_t cap)

@@ -160,6 +160,8 @@ struct Lookup {
 };
 constexpr int k_follow = 1;     // follow a symlink in the last component
 constexpr int k_want_dir = 2;   // a trailing slash or the caller needs a directory
+constexpr int k_search = 4;     // the caller's ids need search permission on each directory
+                                // walked (resolve_at sets it: every path a program passes)
 long resolve(Inode* start, const char* path, int flags, Lookup* out);
 long resolve_at(int dirfd, const char* path, int flags, Lookup* out);
 
