@@ -4,7 +4,8 @@
 #
 #   run.sh smoke NAME BINARY SECONDS WORKDIR
 #       ctest's fuzz.NAME: replays the committed crash inputs (crashes/NAME/), then fuzzes for
-#       SECONDS from the seeds (corpus/NAME/) into a fresh WORKDIR/corpus. Fails on any crash.
+#       SECONDS from the seeds (corpus/NAME/) into a fresh corpus under WORKDIR. Fails on any
+#       crash, keeping the input and the log there.
 #   run.sh long NAME BINARY SECONDS CORPUS ARTIFACTS
 #       atoll fuzz: fuzzes for SECONDS, keeping what it finds in CORPUS (outside the repository)
 #       and crash inputs in ARTIFACTS; reports the executions.
@@ -32,17 +33,19 @@ common=(-timeout=10 -rss_limit_mb=2048 -print_final_stats=1 "${dict[@]}")
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1:allocator_may_return_null=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
-# report LOG SECONDS: one line with the executions from libFuzzer's final statistics.
+# report LOG SECONDS CORPUS [SUFFIX]: one line with the executions from libFuzzer's final statistics.
 report() {
     local execs rate
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$1" | tail -1)
     rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$1" | tail -1)
-    echo "fuzz $name: ${execs:-?} executions in ${2} s (${rate:-?}/s), $(ls "$3" 2>/dev/null | wc -l) inputs in $3"
+    echo "fuzz $name: ${execs:-?} executions in ${2} s (${rate:-?}/s), corpus of $(ls "$3" 2>/dev/null | wc -l) inputs${4:-}"
 }
 
 case $mode in
 smoke)
-    workdir=${5:?workdir}
+    # A directory of this run's own (two test runs may share a build tree): removed on success,
+    # kept with the crash input and the log on failure.
+    workdir=${5:?workdir}/run-$$
     rm -rf "$workdir"
     mkdir -p "$workdir/corpus" "$workdir/artifacts"
     if [ -d "$crashes" ] && [ -n "$(ls -A "$crashes")" ]; then
@@ -64,6 +67,7 @@ smoke)
         exit 1
     fi
     report "$workdir/fuzz.log" "$seconds" "$workdir/corpus"
+    rm -rf "$workdir"
     echo "fuzz $name: PASS"
     ;;
 long)
@@ -77,7 +81,7 @@ long)
     "$bin" "${common[@]}" -max_total_time="$seconds" -artifact_prefix="$artifacts/" "${dirs[@]}" 2>&1 |
         tee "$log" | grep --line-buffered -E 'pulse|DONE|ERROR|SUMMARY|deadly|invariant' | sed -u 's/^/  /' >&2
     rc=${PIPESTATUS[0]}
-    report "$log" "$seconds" "$corpus"
+    report "$log" "$seconds" "$corpus" " in $corpus"
     if [ "$rc" != 0 ]; then
         echo "fuzz $name: crashed (exit status $rc); the input is in $artifacts/ (replay: $bin FILE)"
         exit 1
