@@ -4,8 +4,10 @@
 // the buffer, or in an error message, never in a read or write outside it.
 //
 // The input is up to three command lines separated by NUL bytes, parsed in turn into one
-// CommandLine as the kernel does (the image's built-in line, then the loader's).
+// CommandLine as the kernel does (the image's built-in line, then the loader's). Every
+// parameter's value also goes through parse_realtime() (atoll.realtime=).
 #include <kernel/cmdline.h>
+#include <kernel/time.h>
 
 #include <cstdint>
 #include <cstdio>
@@ -100,6 +102,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         const char* v = cl->param(cl->params[i].key);
         if (!v)
             fail("param() misses a parameter that was parsed");
+        // atoll.realtime=SECONDS[.FRACTION]: the kernel reads the wall clock's base from it.
+        atl::u64 ns = 0;
+        if (atl::kernel::parse_realtime(cl->params[i].value, &ns) && ns > ((atl::u64(1) << 33) + 1) * 1000000000ull)
+            fail("parse_realtime() accepted a time past its own limit");
     }
     return 0;
 }

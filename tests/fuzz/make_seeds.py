@@ -24,6 +24,11 @@ write("cmdline", "quotes", r'MSG="hello world" -- "two words" "say \"hi\"" "back
 write("cmdline", "two-lines", "LOG_LEVEL=info atoll.ip=10.0.2.15/24 atoll.gw=10.0.2.2 one\0atoll.bootstats=1 -- x y\0")
 write("cmdline", "appended", "-- a b virtio_mmio.device=512@0xfeb00e00:10 virtio_mmio.device=512@0xfeb00c00:11")
 
+# ------------------------------------------------------------------------------- control
+write("control", "commands", "dump\ndump cli-123-4\r\nsignal 15\nsignal 99\nhelp\n\ntime t1\nbogus words\n")
+write("control", "host-time", "host-time 7 1700000000.123456789 1700000000.2\nhost-time 999999999 1 2\n")
+write("control", "overlong", "dump " + "x" * 200 + "\nsignal\t2\n")
+
 # ------------------------------------------------------------------------------- cpio
 
 
