@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Growable stacks (stack.h). Reservations live in [2^45, 2^46): above the identity-mapped RAM
-// (512 GiB) and the window of shared file mappings ([2^40, 2^44), sys_mm.cpp), so a stack's
+// Growable stacks (stack.h). Reservations live in a window of their own, so a stack's
 // neighbours are never program data: what lies below a reservation is its gap, never mapped.
 
 #include <kernel/arch.h>
@@ -16,10 +15,12 @@ extern "C" uintptr_t __stack_chk_guard; // musl's (src/env/__stack_chk_fail.c)
 
 namespace atl::kernel {
 
+detail::StackWatch detail::g_stack_watch;
+
 namespace {
 
-constexpr u64 k_window_start = u64(1) << 45;
-constexpr u64 k_window_end = u64(1) << 46;
+constexpr u64 k_window_start = k_stack_window_start;
+constexpr u64 k_window_end = k_stack_window_end;
 // Never mapped, below every reservation: a frame bigger than this that skips its probes
 // (code built without -fstack-clash-protection) could still jump it; Linux keeps 1 MiB too.
 constexpr u64 k_guard_gap = u64(1) << 20;
@@ -38,6 +39,8 @@ std::size_t s_count = 0;
 u64 s_next = k_window_start;
 StackGrowth s_last = StackGrowth::Ok;
 bool s_growing = false; // a fault while growing is never ours to take
+
+void watch(const StackArea& s) { detail::g_stack_watch = { s.limit_low, s.high, s.committed_low }; }
 
 StackArea* find(u64 addr)
 {
@@ -110,6 +113,7 @@ const char* stack_reserve(u64 reserve, u64 limit, u64 initial, u64* high)
             release(s);
         } else {
             s_stacks[s_count++] = s;
+            watch(s);
             s_next = s.high;
             *high = s.high;
         }
@@ -132,6 +136,7 @@ u64 stack_set_limit(u64 high, u64 limit)
             l = s.high - s.committed_low; // what is committed stays usable
         s.limit_low = s.high - l;
         result = l;
+        watch(s);
     }
     irq_restore(irq);
     return result;
@@ -156,6 +161,7 @@ bool stack_grow(u64 addr)
         low = low - s->limit_low > k_commit_margin ? low - k_commit_margin : s->limit_low;
         r = commit(*s, low);
         s_growing = false;
+        watch(*s);
     }
     if (r != StackGrowth::Ok)
         s_last = r;
@@ -165,7 +171,7 @@ bool stack_grow(u64 addr)
 
 StackGrowth stack_last_failure() { return s_last; }
 
-void stack_ensure(u64 sp, u64 bytes)
+void stack_ensure_slow(u64 sp, u64 bytes)
 {
     for (std::size_t i = 0; i < s_count; ++i) {
         const StackArea& s = s_stacks[i];
@@ -174,6 +180,7 @@ void stack_ensure(u64 sp, u64 bytes)
         u64 want = sp - s.limit_low > bytes ? sp - bytes : s.limit_low;
         if (want < s.committed_low)
             (void)stack_grow(want); // a failure shows as the fault it would have been
+        watch(s);
         return;
     }
 }

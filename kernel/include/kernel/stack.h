@@ -35,8 +35,30 @@ u64 stack_set_limit(u64 high, u64 limit);
 StackGrowth stack_last_failure();
 // Kernel code is about to run on an application's stack (a system call): makes sure `bytes`
 // below `sp` are committed if `sp` lies in a growable stack, so the page allocator and the
-// page tables never have to grow the stack they run on.
-void stack_ensure(u64 sp, u64 bytes);
+// page tables never have to grow the stack they run on. Inline: every system call asks.
+void stack_ensure_slow(u64 sp, u64 bytes);
+namespace detail {
+// The growable stack stack_ensure last saw (stack.cpp keeps it current): usually the main
+// thread's, whose system calls then cost three comparisons here.
+struct StackWatch {
+    u64 limit_low = 0, high = 0, committed_low = 0;
+};
+extern StackWatch g_stack_watch;
+}
+// Growable stacks live in [2^45, 2^46): above the identity-mapped RAM (512 GiB) and the
+// window of shared file mappings ([2^40, 2^44), libos sys_mm.cpp).
+constexpr u64 k_stack_window_start = u64(1) << 45;
+constexpr u64 k_stack_window_end = u64(1) << 46;
+
+inline void stack_ensure(u64 sp, u64 bytes)
+{
+    const detail::StackWatch& w = detail::g_stack_watch;
+    if (sp < k_stack_window_start)
+        return; // a thread's stack from mmap, or a kernel thread's: committed whole
+    if (sp >= w.limit_low && sp < w.high && sp - bytes >= w.committed_low && sp - bytes >= w.limit_low)
+        return; // enough committed below
+    stack_ensure_slow(sp, bytes);
+}
 // Which stack `addr` lies in, counting its never-mapped gap below; false if none.
 bool stack_find(u64 addr, StackArea* out);
 
