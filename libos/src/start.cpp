@@ -137,8 +137,10 @@ struct StartBlock {
 };
 
 // Lays out argv, envp and auxv as the Linux ABI does (musl finds envp after argv's NULL and
-// auxv after envp's NULL) in a block of fresh pages.
-StartBlock build_start_block()
+// auxv after envp's NULL) at the top of the main thread's stack, below `top`, as Linux does:
+// musl's pthread_getattr_np() finds the main thread's stack from where auxv is. Returns the
+// block with its lowest address in *low (the stack grows down from there).
+StartBlock build_start_block(u64 top, u64* low)
 {
     std::size_t argc = s_cmdline.argc + 1;
     std::size_t strings = std::strlen(atoll_image_name) + 1;
@@ -149,9 +151,11 @@ StartBlock build_start_block()
     constexpr std::size_t k_auxv_pairs = 20;
     std::size_t words = argc + 1 + s_cmdline.envc + 1 + 2 * k_auxv_pairs;
     std::size_t size = words * sizeof(u64) + strings + 16 /* AT_RANDOM */ + 8 /* "x86_64" */;
-    u64 block = 0;
-    if (!kernel::alloc_pages(size, &block))
-        kernel::panic("out of memory building the program's arguments (%zu bytes)", size);
+    if (size > k_stack_initial / 2) // the command line is bounded far below this
+        kernel::panic("the program's arguments and environment take %zu bytes (at most %llu)", size,
+            static_cast<unsigned long long>(k_stack_initial / 2));
+    u64 block = align_down(top - size, 16);
+    *low = block;
     auto* vec = reinterpret_cast<u64*>(block);
     char* str = reinterpret_cast<char*>(block + words * sizeof(u64));
     auto put = [&](const char* s) {
@@ -431,10 +435,11 @@ extern "C" [[noreturn]] void atoll_main(atl::u64 start_info)
 
     // Phase 6: the application's thread, on a growable stack with a never-mapped gap below it,
     // so that an overflow faults instead of overwriting memory.
-    StartBlock sb = build_start_block(); // atoll_main never returns: its frame outlives main()
     u64 reservation = s_main_stack_limit > k_stack_reservation ? s_main_stack_limit : k_stack_reservation;
     if (const char* err = kernel::stack_reserve(reservation, s_main_stack_limit, k_stack_initial, &s_main_stack_top))
         kernel::panic("the main thread's stack: %s", err);
-    atoll_call_on_stack(reinterpret_cast<void*>(s_main_stack_top), run_main, &sb);
+    u64 sp = 0;
+    StartBlock sb = build_start_block(s_main_stack_top, &sp); // atoll_main never returns: its frame outlives main()
+    atoll_call_on_stack(reinterpret_cast<void*>(sp), run_main, &sb);
     __builtin_unreachable();
 }

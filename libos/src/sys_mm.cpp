@@ -9,6 +9,7 @@
 #include <kernel/memory.h>
 #include <kernel/paging.h>
 #include <kernel/heap.h>
+#include <kernel/stack.h>
 
 #include "vfs.h"
 #include <kernel/range_set.h>
@@ -274,6 +275,14 @@ long sys_mremap(long old_addr, long old_len, long new_len, long flags, long new_
     if (!old_size || !new_size)
         return -ENOMEM;
     Range old { static_cast<u64>(old_addr), static_cast<u64>(old_addr) + old_size };
+    kernel::StackArea stack;
+    if (kernel::stack_find(old.start, &stack) && old.start >= stack.committed_low && old.end <= stack.high) {
+        // The main thread's stack, as Linux answers for it (musl's pthread_getattr_np() probes
+        // it this way): it cannot grow in place over its own next page, nor move.
+        if (new_size == old_size && !(flags & MREMAP_FIXED))
+            return old_addr;
+        return (flags & MREMAP_MAYMOVE) ? -EINVAL : -ENOMEM;
+    }
     if (!s_mappings.contains(old))
         return -EFAULT;
     Access access = Access::ReadWrite;

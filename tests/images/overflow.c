@@ -9,7 +9,10 @@
 //   deep                        a 1 MiB buffer deep in the stack handed to read(): the libOS
 //                               writes into stack pages nothing has touched yet
 //   smash                       writes past a local array: the canary check must stop it
+//   getattr                     pthread_getattr_np() on the main thread and on a pthread: the
+//                               stack it describes holds the caller's frame
 // Never silent corruption: each frame checks what it wrote.
+#define _GNU_SOURCE
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -77,6 +80,30 @@ __attribute__((noinline)) static void smash(size_t n)
     char buf[16];
     memset(buf, 'A', n); // n > 16: over the canary and the return address
     printf("smashed %zu bytes: %c\n", n, buf[0]);
+}
+
+// Whether the stack pthread_getattr_np() describes for this thread holds this frame.
+static int check_getattr(const char* who)
+{
+    pthread_attr_t attr;
+    void* addr = NULL;
+    size_t size = 0;
+    volatile char here = 0;
+    if (pthread_getattr_np(pthread_self(), &attr) != 0 || pthread_attr_getstack(&attr, &addr, &size) != 0) {
+        printf("getattr %s: FAIL: pthread_getattr_np failed\n", who);
+        return 1;
+    }
+    uintptr_t lo = (uintptr_t)addr, p = (uintptr_t)&here;
+    int inside = p >= lo && p < lo + size;
+    printf("getattr %s: the described stack holds this frame: %s, size >= 64 KiB: %s\n", who,
+        inside ? "yes" : "no", size >= 65536 ? "yes" : "no");
+    return inside && size >= 65536 ? 0 : 1;
+}
+
+static void* getattr_thread(void* arg)
+{
+    (void)arg;
+    return (void*)(intptr_t)check_getattr("thread");
 }
 
 static size_t s_frame;
@@ -158,6 +185,14 @@ int main(int argc, char** argv)
     }
     if (strcmp(mode, "deep") == 0)
         return deep_read();
+    if (strcmp(mode, "getattr") == 0) {
+        int r = check_getattr("main");
+        pthread_t t;
+        void* tr = NULL;
+        pthread_create(&t, NULL, getattr_thread, NULL);
+        pthread_join(t, &tr);
+        return r | (int)(intptr_t)tr;
+    }
     if (strcmp(mode, "smash") == 0) {
         smash(argc > 2 ? parse_size(argv[2]) : 64);
         printf("returned from a smashed frame\n");
