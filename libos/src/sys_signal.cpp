@@ -141,7 +141,9 @@ void fill_info(siginfo_t* info, const PendingSignal& p)
     info->si_signo = p.sig;
     info->si_code = p.code;
     info->si_pid = p.pid;
-    info->si_uid = 0;
+    // The sender's real uid for signals a program sent (the one process: ours); for timers
+    // the same word is si_overrun, left 0.
+    info->si_uid = p.code == SI_USER || p.code == SI_TKILL || p.code == SI_QUEUE ? creds().ruid : 0;
     info->si_value = p.value;
     if (p.fault)
         info->si_addr = p.addr; // where si_pid and si_uid are for the other kinds

@@ -8,8 +8,20 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <signal.h>
 #include <sys/fsuid.h>
 #include <sys/syscall.h>
+
+static volatile int usr1_code = -99;
+static volatile unsigned usr1_uid = 99;
+
+static void on_usr1(int sig, siginfo_t *info, void *ctx)
+{
+	(void)sig;
+	(void)ctx;
+	usr1_code = info->si_code;
+	usr1_uid = info->si_uid;
+}
 
 static void show_ids(const char *label)
 {
@@ -172,6 +184,14 @@ int main(void)
 	CHECK("setreuid(-1,2000) unprivileged: the saved id", setreuid(-1, 2000));
 	show_ids("after setreuid(-1,2000)");
 	CHECK("setuid(0) without any root id", setuid(0));
+	// A signal carries the sender's real uid.
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_sigaction = on_usr1;
+	sa.sa_flags = SA_SIGINFO;
+	sigaction(SIGUSR1, &sa, NULL);
+	CHECK("kill self SIGUSR1", kill(getpid(), SIGUSR1));
+	SAY("  si_code, si_uid", "%d %u", usr1_code, usr1_uid);
 
 	CHECK("setfsuid(1000) to the real id", setfsuid(1000));
 	CHECK("setfsuid(-1) after", setfsuid(-1));
