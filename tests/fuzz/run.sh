@@ -29,7 +29,13 @@ common=(-timeout=10 -rss_limit_mb=2048 -print_final_stats=1 "${dict[@]}")
 # lwip keeps the stack's state (PCBs, timers, ARP, DHCP) from one input to the next, so every
 # input ends with more allocations than frees and libFuzzer would run LeakSanitizer after each
 # (a tenth of the speed). Leaks are still looked for once, at exit.
-[ "$name" = lwip ] && common+=(-detect_leaks=0)
+# Its frames are pool pbufs of 1.6 KB, allocated and freed by the thousand: with ASan's default
+# 256 MB quarantine every allocation is fresh memory (page faults) filled with a pattern; a
+# 16 MB quarantine without the fill almost halves the time per input.
+if [ "$name" = lwip ]; then
+    common+=(-detect_leaks=0)
+    ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1:allocator_may_return_null=1:quarantine_size_mb=16:max_malloc_fill_size=0}
+fi
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1:allocator_may_return_null=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
