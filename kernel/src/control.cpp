@@ -41,12 +41,46 @@ std::size_t s_ring_count = 0;
 bool s_rx_masked = false;
 WaitQueue s_readers;
 
+// When each line's first byte arrived (the TSC, read in the interrupt handler): the time
+// exchanges with the host measure from there, not from when the thread got to the line.
+// Entries are keyed by the byte's position in the stream; with more lines queued than
+// entries, the later lines go unstamped (they are stamped when parsed).
+struct LineStamp {
+    u64 position;
+    u64 tsc;
+};
+constexpr std::size_t k_stamps = 8;
+LineStamp s_stamps[k_stamps];
+std::size_t s_stamp_head = 0;
+std::size_t s_stamp_count = 0;
+u64 s_received = 0;         // bytes put into the ring so far
+bool s_at_line_start = true; // the next byte begins a line
+
 long (*s_signal_hook)(int) = nullptr;
 
 // Output (only the channel's thread writes).
 bool s_output_stalled = false; // the host stopped reading: drop output until it sends again
 u64 s_output_dropped = 0;
 char s_small_dump_buffer[2048]; // when the heap has no room for a larger one
+
+bool s_skip_line = false; // the rest of "host-clock" (its 'h' was read before the FIFO went on)
+
+// Into the ring, with the TSC when a line's first byte arrived. The caller checked for room.
+void receive_byte(u8 byte, u64 tsc)
+{
+    if (s_skip_line) {
+        s_skip_line = byte != '\n';
+        return;
+    }
+    if (s_at_line_start && s_stamp_count < k_stamps) {
+        s_stamps[(s_stamp_head + s_stamp_count) % k_stamps] = LineStamp { s_received, tsc };
+        ++s_stamp_count;
+    }
+    s_at_line_start = byte == '\n';
+    s_ring[(s_ring_head + s_ring_count) % k_ring_size] = byte;
+    ++s_ring_count;
+    ++s_received;
+}
 
 void uart_irq(void*)
 {
@@ -57,8 +91,8 @@ void uart_irq(void*)
             s_rx_masked = true;
             break;
         }
-        s_ring[(s_ring_head + s_ring_count) % k_ring_size] = arch::inb(k_com2 + k_rbr);
-        ++s_ring_count;
+        u8 byte = arch::inb(k_com2 + k_rbr);
+        receive_byte(byte, arch::read_tsc());
     }
     if (s_ring_count)
         wake_all(s_readers);
@@ -85,7 +119,8 @@ bool wait_thr_empty(u64* give_up)
     return true;
 }
 
-void uart_write(const char* s, std::size_t n)
+// Writes n bytes; *first_tsc (if given) gets the TSC just before the first one goes out.
+void uart_write(const char* s, std::size_t n, u64* first_tsc = nullptr)
 {
     if (s_output_stalled) {
         s_output_dropped += n;
@@ -99,6 +134,8 @@ void uart_write(const char* s, std::size_t n)
             log("control channel: the host stopped reading; output dropped until it sends a command");
             return;
         }
+        if (i == 0 && first_tsc)
+            *first_tsc = arch::read_tsc();
         arch::outb(k_com2 + k_thr, static_cast<u8>(s[i]));
     }
 }
@@ -143,7 +180,223 @@ void run_dump(const char* id)
     }
 }
 
-void execute(const control::Command& c)
+// ---- The host's clock (kernel/time.h). `atoll run`'s relay announces that it answers clock
+// requests with a first line "host-clock", written before QEMU starts; the guest then sends
+// "atoll-clock N" and the relay answers "host-time N T2 T3" (NTP-style: the guest notes the
+// TSC when its request's first byte leaves and when the answer's first byte arrives).
+
+constexpr u64 k_clock_answer_patience_ns = 1'000'000'000; // then the exchange counts as lost
+constexpr std::size_t k_clock_burst = 4;                   // exchanges per sample
+constexpr u32 k_clock_give_up = 3; // unanswered requests before any answer: nobody keeps time
+
+bool s_clock_host = false;    // the host announced it answers
+bool s_clock_waiting = false; // for the answer to s_clock_seq
+u32 s_clock_seq = 0;
+u64 s_clock_sent_tsc = 0;
+u64 s_clock_deadline_ns = 0; // when the awaited answer counts as lost
+u64 s_clock_next_ns = 0;     // when the next burst starts
+std::size_t s_clock_burst_left = 0;
+HostTimeSample s_clock_burst[k_clock_burst];
+std::size_t s_clock_burst_count = 0;
+bool s_clock_answered = false;
+u32 s_clock_lost = 0;
+
+// The boot's exchange, before interrupts: bytes are polled, and whole lines that are not
+// part of it go into the ring for the channel's thread.
+struct EarlyLine {
+    char bytes[control::k_max_line + 2];
+    std::size_t len = 0;
+    bool overlong = false;
+    u64 first_tsc = 0;
+};
+EarlyLine s_early_line;
+bool s_early_active = false;
+bool s_early_answered = false;
+HostTimeSample s_early_sample {};
+
+// Hands the line to the thread (the ring's room is ample this early: 1 KiB).
+void early_pass_on(const char* bytes, std::size_t len, u64 first_tsc)
+{
+    for (std::size_t i = 0; i < len && s_ring_count < k_ring_size; ++i)
+        receive_byte(static_cast<u8>(bytes[i]), first_tsc);
+}
+
+void early_line_done()
+{
+    EarlyLine& l = s_early_line;
+    bool ours = false;
+    std::size_t n = l.len - 1; // without the LF
+    if (n && l.bytes[n - 1] == '\r')
+        --n;
+    if (!l.overlong && n <= control::k_max_line) {
+        char text[control::k_max_line + 1];
+        std::memcpy(text, l.bytes, n);
+        text[n] = '\0';
+        control::Command c = control::parse_command(text);
+        if (c.kind == control::Command::Kind::HostClock) {
+            ours = true;
+        } else if (c.kind == control::Command::Kind::HostTime && c.sequence == 0 && !s_early_answered) {
+            ours = true;
+            s_early_answered = true;
+            s_early_sample.tsc_received = l.first_tsc;
+            s_early_sample.host_received_ns = c.host_received_ns;
+            s_early_sample.host_sent_ns = c.host_sent_ns;
+        }
+    }
+    if (!ours)
+        early_pass_on(l.bytes, l.len, l.first_tsc);
+    l = EarlyLine {};
+}
+
+void early_take(u8 byte, u64 tsc)
+{
+    if (s_skip_line) { // the announcement's remains
+        s_skip_line = byte != '\n';
+        return;
+    }
+    EarlyLine& l = s_early_line;
+    if (l.len == 0 && !l.overlong)
+        l.first_tsc = tsc;
+    if (l.len < sizeof(l.bytes))
+        l.bytes[l.len++] = static_cast<char>(byte);
+    else if (!l.overlong) {
+        // Too long for any command: everything goes to the thread, which reports it.
+        early_pass_on(l.bytes, l.len, l.first_tsc);
+        l.len = 0;
+        l.overlong = true;
+    }
+    if (l.overlong && byte != '\n') {
+        early_pass_on(reinterpret_cast<const char*>(&byte), 1, tsc);
+        return;
+    }
+    if (byte == '\n') {
+        if (l.overlong) {
+            early_pass_on("\n", 1, tsc);
+            l = EarlyLine {};
+        } else {
+            early_line_done();
+        }
+    }
+}
+
+void clock_send_request()
+{
+    s_clock_seq = s_clock_seq >= control::k_max_time_request ? 1 : s_clock_seq + 1;
+    char line[32];
+    int n = std::snprintf(line, sizeof(line), "atoll-clock %u\n", s_clock_seq);
+    s_clock_sent_tsc = 0;
+    uart_write(line, static_cast<std::size_t>(n), &s_clock_sent_tsc);
+    s_clock_waiting = s_clock_sent_tsc != 0;
+    s_clock_deadline_ns = monotonic_ns() + k_clock_answer_patience_ns;
+}
+
+void clock_finish_burst()
+{
+    if (s_clock_burst_count) {
+        IrqState st = irq_save();
+        clock_host_samples(s_clock_burst, s_clock_burst_count);
+        irq_restore(st);
+    }
+    s_clock_burst_count = 0;
+    s_clock_burst_left = 0;
+    s_clock_next_ns = clock_host_next_sample();
+}
+
+// The thread's part: sends what is due, notices lost answers. Returns when to look again
+// (monotonic ns; 0: only when input arrives).
+u64 clock_poll()
+{
+    if (!s_clock_host || !clock_host_sync_active())
+        return 0;
+    u64 now = monotonic_ns();
+    if (s_clock_waiting && now >= s_clock_deadline_ns) {
+        s_clock_waiting = false;
+        if (!s_clock_answered && ++s_clock_lost >= k_clock_give_up) {
+            log("clock: the host announced its clock but did not answer %u requests; not asking again", s_clock_lost);
+            s_clock_host = false;
+            return 0;
+        }
+        if (s_clock_burst_left && --s_clock_burst_left == 0)
+            clock_finish_burst();
+    }
+    if (!s_clock_waiting) {
+        if (!s_clock_burst_left && now >= s_clock_next_ns) {
+            s_clock_burst_left = k_clock_burst;
+            s_clock_burst_count = 0;
+        }
+        if (s_clock_burst_left)
+            clock_send_request();
+    }
+    return s_clock_waiting ? s_clock_deadline_ns : s_clock_next_ns;
+}
+
+void host_time_answer(u32 seq, u64 host_received_ns, u64 host_sent_ns, u64 received_tsc)
+{
+    if (!s_clock_waiting || seq != s_clock_seq)
+        return; // late (counted as lost already) or not ours
+    s_clock_waiting = false;
+    s_clock_answered = true;
+    if (s_clock_burst_count < k_clock_burst)
+        s_clock_burst[s_clock_burst_count++] = HostTimeSample { s_clock_sent_tsc, received_tsc, host_received_ns, host_sent_ns };
+    if (s_clock_burst_left && --s_clock_burst_left == 0)
+        clock_finish_burst();
+}
+
+// The boot's answer, once it is complete and the clock runs, becomes the first sample.
+void early_hand_over()
+{
+    static bool s_handed_over = false;
+    if (!s_early_answered || s_handed_over || !clocks_running())
+        return;
+    s_handed_over = true;
+    clock_host_samples(&s_early_sample, 1);
+    s_clock_next_ns = clock_host_next_sample();
+}
+
+// At the channel's start: what the boot did not finish goes to the thread.
+void early_close()
+{
+    if (!s_early_active)
+        return;
+    control_clock_poll_early();
+    s_early_active = false;
+    if (!s_early_answered) {
+        // The exchange stays open until the answer comes, through the interrupt handler.
+        s_clock_waiting = true;
+        s_clock_sent_tsc = s_early_sample.tsc_sent;
+        s_clock_burst_left = 1;
+        s_clock_burst_count = 0;
+        s_clock_deadline_ns = monotonic_ns() + k_clock_answer_patience_ns;
+    }
+    EarlyLine& l = s_early_line;
+    if (l.len)
+        early_pass_on(l.bytes, l.len, l.first_tsc);
+    l = EarlyLine {};
+}
+
+struct Seconds {
+    unsigned long long s;
+    unsigned long ns;
+};
+Seconds seconds(u64 ns) { return Seconds { ns / 1000000000u, static_cast<unsigned long>(ns % 1000000000u) }; }
+
+// `time ID`: the realtime clock when the request's first byte arrived and now (just before
+// the reply is written), and the monotonic clock now, for the host's NTP-style measurement.
+void reply_time(const char* id, u64 received_tsc)
+{
+    u64 mono_rx = 0, real_rx = 0, mono = 0, real = 0;
+    IrqState st = irq_save();
+    bool ok = clocks_at_tsc(received_tsc, &mono_rx, &real_rx) && clocks_at_tsc(arch::read_tsc(), &mono, &real);
+    irq_restore(st);
+    if (!ok) {
+        reply("atoll-ctl error: time %s: the clock is not running yet", id);
+        return;
+    }
+    Seconds a = seconds(real_rx), b = seconds(real), m = seconds(mono);
+    reply("atoll-ctl ok time %s %llu.%09lu %llu.%09lu %llu.%09lu", id, a.s, a.ns, b.s, b.ns, m.s, m.ns);
+}
+
+void execute(const control::Command& c, u64 line_tsc)
 {
     using Kind = control::Command::Kind;
     switch (c.kind) {
@@ -164,9 +417,22 @@ void execute(const control::Command& c)
             reply("atoll-ctl ok signal %d", c.signal);
         return;
     }
+    case Kind::Time:
+        reply_time(c.id, line_tsc);
+        return;
+    case Kind::HostTime:
+        host_time_answer(c.sequence, c.host_received_ns, c.host_sent_ns, line_tsc);
+        return;
+    case Kind::HostClock:
+        // Announced after the boot's exchange already looked (QEMU was slow to pass it on).
+        if (!s_clock_host) {
+            s_clock_host = true;
+            s_clock_next_ns = 0;
+        }
+        return;
     case Kind::Help:
         reply("atoll-ctl ok commands: dump [ID] (state dump, ends with 'atoll-dump-end ID'), "
-              "signal N (signal N to the application), help");
+              "signal N (signal N to the application), time [ID] (the guest's clocks), help");
         return;
     case Kind::Error:
         reply("atoll-ctl error: %s", c.error);
@@ -174,20 +440,55 @@ void execute(const control::Command& c)
     }
 }
 
+void dump_clock(DumpOutput& out)
+{
+    ClockStatus c = clock_status();
+    u64 mono = 0, real = 0;
+    (void)clocks_at_tsc(arch::read_tsc(), &mono, &real);
+    out.printf("tsc %llu Hz from %s, within %llu ppb; monotonic %llu.%09llu s, realtime %llu.%09llu\n",
+        static_cast<unsigned long long>(c.tsc_hz), c.source, static_cast<unsigned long long>(c.uncertainty_ppb),
+        static_cast<unsigned long long>(mono / 1000000000), static_cast<unsigned long long>(mono % 1000000000),
+        static_cast<unsigned long long>(real / 1000000000), static_cast<unsigned long long>(real % 1000000000));
+    out.printf("host clock: %s, %u samples, last round trip %llu us, last offset %lld us (guest - host)\n",
+        !s_clock_host ? "not offered" : c.host_sync ? "followed" : "no longer followed (the program sets the time)",
+        c.host_samples, static_cast<unsigned long long>(c.last_round_trip_ns / 1000),
+        static_cast<long long>(c.last_offset_ns / 1000));
+}
+
 void control_thread(void*)
 {
     control::LineReader reader;
     reply("atoll-ctl ready");
+    u64 consumed = 0;  // bytes taken from the ring so far (the stamps' positions)
+    u64 line_tsc = 0;  // when the current line's first byte arrived; 0: not stamped
+    bool line_start = true;
     for (;;) {
         u8 chunk[64];
+        u64 chunk_tsc[sizeof(chunk)]; // per byte: the stamp of a line it starts, else 0
         std::size_t n = 0;
+        u64 wake_at = clock_poll();
         IrqState st = irq_save();
-        while (s_ring_count == 0)
-            (void)block(&s_readers, 0, false);
+        while (s_ring_count == 0) {
+            if (wake_at && monotonic_ns() >= wake_at) {
+                irq_restore(st);
+                wake_at = clock_poll();
+                st = irq_save();
+                continue;
+            }
+            (void)block(&s_readers, wake_at, false);
+        }
         while (n < sizeof(chunk) && s_ring_count) {
+            chunk_tsc[n] = 0;
+            while (s_stamp_count && s_stamps[s_stamp_head].position <= consumed) {
+                if (s_stamps[s_stamp_head].position == consumed)
+                    chunk_tsc[n] = s_stamps[s_stamp_head].tsc;
+                s_stamp_head = (s_stamp_head + 1) % k_stamps;
+                --s_stamp_count;
+            }
             chunk[n++] = s_ring[s_ring_head];
             s_ring_head = (s_ring_head + 1) % k_ring_size;
             --s_ring_count;
+            ++consumed;
         }
         if (s_rx_masked && s_ring_count < k_ring_size / 2) {
             s_rx_masked = false;
@@ -202,11 +503,14 @@ void control_thread(void*)
             s_output_dropped = 0;
         }
         for (std::size_t i = 0; i < n; ++i) {
+            if (line_start)
+                line_tsc = chunk_tsc[i] ? chunk_tsc[i] : arch::read_tsc();
+            line_start = chunk[i] == '\n';
             switch (reader.feed(static_cast<char>(chunk[i]))) {
             case control::LineReader::Event::None:
                 break;
             case control::LineReader::Event::Line:
-                execute(control::parse_command(reader.line()));
+                execute(control::parse_command(reader.line()), line_tsc);
                 break;
             case control::LineReader::Event::Overlong:
                 reply("atoll-ctl error: a line of %zu bytes is longer than %zu: ignored", reader.overlong_length(),
@@ -221,13 +525,90 @@ void control_thread(void*)
 
 void set_signal_request_hook(long (*hook)(int sig)) { s_signal_hook = hook; }
 
+bool control_clock_request_early()
+{
+    static bool s_looked = false; // found the announcement missing or someone else's line
+    if (s_early_active)
+        return true;
+    if (s_looked || !present(k_com2, 0xa5))
+        return false;
+    init_115200_8n1(k_com2);
+    // A byte waiting this early was written before QEMU started: the relay's announcement,
+    // "host-clock".
+    if (!(arch::inb(k_com2 + k_lsr) & k_lsr_data_ready))
+        return false;
+    u64 first_tsc = arch::read_tsc();
+    u8 first = arch::inb(k_com2 + k_rbr);
+    if (first != 'h') {
+        receive_byte(first, first_tsc); // someone else's early command: the thread's
+        s_looked = true;
+        return false;
+    }
+    // With the relay there, the receive FIFO goes on: QEMU then passes the host's lines on 16
+    // bytes at a time instead of one per round of its I/O thread, which on a busy machine took
+    // 100-200 us a byte (the boot waits for the answer). Switching it on empties the receive
+    // side, which at this point can hold only the next byte of the announcement itself (the
+    // relay writes nothing else before it is asked), so the rest of that line is dropped
+    // whatever it holds.
+    arch::outb(k_com2 + k_fcr, k_fcr_enable);
+    s_skip_line = true;
+    for (int spin = 0; spin < 100000 && !(arch::inb(k_com2 + k_lsr) & k_lsr_thr_empty); ++spin)
+        arch::pause();
+    s_early_active = true;
+    s_clock_host = true;
+    s_clock_seq = 0;
+    static const char k_request[] = "atoll-clock 0\n";
+    s_early_sample.tsc_sent = arch::read_tsc();
+    for (std::size_t i = 0; i + 1 < sizeof(k_request); ++i) {
+        for (int spin = 0; spin < 100000 && !(arch::inb(k_com2 + k_lsr) & k_lsr_thr_empty); ++spin)
+            arch::pause();
+        arch::outb(k_com2 + k_thr, static_cast<u8>(k_request[i]));
+    }
+    return true;
+}
+
+void control_clock_poll_early()
+{
+    // Not at every call of a tight loop: each port access takes QEMU's lock, which its I/O
+    // thread needs to pass the answer on. (TSC ticks: the frequency may not be known yet.)
+    static u64 s_last_poll = 0;
+    u64 now = arch::read_tsc();
+    if (!s_early_active || now - s_last_poll < 50000)
+        return;
+    s_last_poll = now;
+    while (!s_early_answered && (arch::inb(k_com2 + k_lsr) & k_lsr_data_ready)) {
+        u8 byte = arch::inb(k_com2 + k_rbr);
+        early_take(byte, arch::read_tsc());
+    }
+    early_hand_over();
+}
+
+void control_clock_finish_early()
+{
+    if (!s_early_active)
+        return;
+    // Worth a short wait: the clock is wrong by QEMU's start-up time until the answer comes.
+    // Only once the answer has begun to arrive (its first byte is what the exchange times):
+    // a host slow to answer is not worth holding up the boot for; the boot phases that
+    // follow look again (boot_mark), and the channel's thread takes over at its start.
+    constexpr u64 k_patience_ns = 5'000'000;
+    u64 give_up = monotonic_ns() + k_patience_ns;
+    control_clock_poll_early();
+    while (!s_early_answered && (s_early_line.len || s_early_line.overlong) && monotonic_ns() < give_up)
+        control_clock_poll_early();
+    early_hand_over();
+}
+
 const char* control_init()
 {
     if (!present(k_com2, 0xa5))
         return nullptr;
+    early_close();
     init_115200_8n1(k_com2);
-    // The FIFOs stay off: switching them on empties the receive side in QEMU, and a command
-    // the host wrote before the guest booted waits there.
+    // The FIFOs are not switched on here: that empties the receive side in QEMU, and a
+    // command the host wrote before the guest booted waits there. (The boot's clock exchange
+    // has switched them on already when `atoll run`'s relay announced itself; see
+    // control_clock_request_early.)
     arch::outb(k_com2 + k_mcr, 0x0b); // DTR, RTS, OUT2 (the interrupt line's gate on a PC)
     u32 vector = allocate_irq(uart_irq, nullptr);
     if (!vector)
@@ -236,6 +617,7 @@ const char* control_init()
         return "cannot route IRQ 3 through the I/O APIC";
     if (!create_kernel_thread(control_thread, nullptr, "control", k_thread_stack))
         return "out of memory for its thread";
+    (void)register_dump_section("clock", dump_clock);
     arch::outb(k_com2 + k_ier, k_ier_rx);
     return nullptr;
 }

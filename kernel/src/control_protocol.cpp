@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <kernel/control_protocol.h>
+#include <kernel/time.h>
 
 #include <cstdio>
 #include <cstring>
@@ -126,24 +127,72 @@ Command parse_command(const char* line)
     std::size_t extra_len = 0;
     bool has_extra = next_word(p, &extra, &extra_len);
 
-    if (word_is(w, n, "dump")) {
+    if (word_is(w, n, "dump") || word_is(w, n, "time")) {
+        // The same shape: an optional ID that comes back in the reply.
+        bool dump = word_is(w, n, "dump");
         if (has_extra)
-            return error("dump takes one ID, got also '%s'", extra, extra_len);
+            return error(dump ? "dump takes one ID, got also '%s'" : "time takes one ID, got also '%s'", extra,
+                extra_len);
+        c.kind = dump ? Command::Kind::Dump : Command::Kind::Time;
         if (!has_arg) {
-            c.kind = Command::Kind::Dump;
             c.id[0] = '-';
             c.id[1] = '\0';
             return c;
         }
         if (arg_len > k_max_id)
-            return error("dump ID longer than 32 characters: '%s'", arg, arg_len);
+            return error(dump ? "dump ID longer than 32 characters: '%s'" : "time ID longer than 32 characters: '%s'",
+                arg, arg_len);
         for (std::size_t i = 0; i < arg_len; ++i) {
             if (!is_id_char(arg[i]))
-                return error("dump ID '%s': use letters, digits, '-', '_' and '.'", arg, arg_len);
+                return error(dump ? "dump ID '%s': use letters, digits, '-', '_' and '.'"
+                                  : "time ID '%s': use letters, digits, '-', '_' and '.'",
+                    arg, arg_len);
         }
-        c.kind = Command::Kind::Dump;
         std::memcpy(c.id, arg, arg_len);
         c.id[arg_len] = '\0';
+        return c;
+    }
+    if (word_is(w, n, "host-clock")) {
+        if (has_arg)
+            return error("host-clock takes no argument, got '%s'", arg, arg_len);
+        c.kind = Command::Kind::HostClock;
+        return c;
+    }
+    if (word_is(w, n, "host-time")) {
+        // "host-time N T2 T3": three words after the command, nothing more.
+        if (!has_arg || !has_extra)
+            return error("host-time needs a request number and two times, e.g. 'host-time 3 1700000000.25 1700000000.26'");
+        u64 seq = 0;
+        bool ok = arg_len <= 9;
+        for (std::size_t i = 0; i < arg_len && ok; ++i) {
+            ok = arg[i] >= '0' && arg[i] <= '9';
+            seq = seq * 10 + static_cast<u64>(arg[i] - '0');
+        }
+        if (!ok)
+            return error("host-time request number '%s': want 0 to 999999999", arg, arg_len);
+        const char* words[2] = { extra, nullptr };
+        std::size_t lens[2] = { extra_len, 0 };
+        if (!next_word(p, &words[1], &lens[1]))
+            return error("host-time needs two times (when the request arrived, when it was answered)");
+        const char* more = nullptr;
+        std::size_t more_len = 0;
+        if (next_word(p, &more, &more_len))
+            return error("host-time takes three values, got also '%s'", more, more_len);
+        u64 ns[2] = {};
+        for (int i = 0; i < 2; ++i) {
+            char text[40];
+            if (lens[i] >= sizeof(text))
+                return error("host-time value too long: '%s'", words[i], lens[i]);
+            std::memcpy(text, words[i], lens[i]);
+            text[lens[i]] = '\0';
+            if (!kernel::parse_realtime(text, &ns[i]))
+                return error("host-time value '%s': want seconds since 1970, e.g. 1700000000.123456", words[i],
+                    lens[i]);
+        }
+        c.kind = Command::Kind::HostTime;
+        c.sequence = static_cast<u32>(seq);
+        c.host_received_ns = ns[0];
+        c.host_sent_ns = ns[1];
         return c;
     }
     if (word_is(w, n, "signal")) {
@@ -169,7 +218,7 @@ Command parse_command(const char* line)
         c.kind = Command::Kind::Help;
         return c;
     }
-    return error("unknown command '%s' (commands: dump [ID], signal N, help)", w, n);
+    return error("unknown command '%s' (commands: dump [ID], signal N, time [ID], help)", w, n);
 }
 
 } // namespace atl::control

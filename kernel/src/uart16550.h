@@ -13,6 +13,7 @@ constexpr u16 k_rbr = 0, k_thr = 0, k_ier = 1, k_fcr = 2, k_lcr = 3, k_mcr = 4, 
 constexpr u8 k_lsr_data_ready = 0x01;
 constexpr u8 k_lsr_thr_empty = 0x20;
 constexpr u8 k_ier_rx = 0x01;
+constexpr u8 k_fcr_enable = 0x01; // FIFOs on, receive interrupt at 1 byte
 
 // A scratch-register round trip: an absent UART reads back 0xff whatever was written.
 inline bool present(u16 base, u8 probe)

@@ -223,6 +223,9 @@ long dispatch(long n, long a1, long a2, long a3, long a4, long a5, long a6)
     case SYS_timer_delete: return sys_timer_delete(a1);
     case SYS_clock_getres: return sys_clock_getres(a1, a2);
     case SYS_clock_settime: return sys_clock_settime(a1, a2);
+    case SYS_settimeofday: return sys_settimeofday(a1, a2);
+    case SYS_adjtimex: return sys_adjtimex(a1);
+    case SYS_clock_adjtime: return sys_clock_adjtime(a1, a2);
     case SYS_gettimeofday: return sys_gettimeofday(a1, a2);
     case SYS_time: return sys_time(a1);
     case SYS_nanosleep: return sys_nanosleep(a1, a2);

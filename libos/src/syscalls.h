@@ -172,6 +172,9 @@ bool clock_gettime_unlocked(long clock, long ts, long* result);
 long sys_clock_gettime(long clock, long ts);
 long sys_clock_getres(long clock, long ts);
 long sys_clock_settime(long clock, long ts);
+long sys_settimeofday(long tv, long tz);
+long sys_adjtimex(long tx);
+long sys_clock_adjtime(long clock, long tx);
 long sys_gettimeofday(long tv, long tz);
 long sys_time(long t);
 long sys_nanosleep(long req, long rem);
@@ -222,7 +225,7 @@ struct Credentials {
     bool cap_effective = true;    // in force: CAP_SETUID, CAP_SETGID, CAP_SYS_NICE, ...
     bool cap_fs_effective = true; // in force: CAP_CHOWN, CAP_FOWNER, CAP_FSETID (follow fsuid)
 };
-enum class Capability { SetUid, SetGid, SysNice, SysResource, NetAdmin, Chown, Fowner, Fsetid };
+enum class Capability { SetUid, SetGid, SysNice, SysResource, NetAdmin, Chown, Fowner, Fsetid, SysTime };
 const Credentials& creds();
 bool capable(Capability cap);
 bool in_group(u32 gid); // the file-system gid or a supplementary group

@@ -50,6 +50,19 @@ void pause();
 // good. There the barrier is a port access, which QEMU serialises with a host lock.
 void device_barrier();
 
+// The TSC's frequency where the platform states it (CPUID 0x15, the hypervisor's frequency
+// leaf, KVM's pvclock: kernel/arch/x86_64/tsc.cpp); hz 0 where it does not (QEMU's TCG). The
+// uncertainty is how far off the stated value may be, in parts per 10^9.
+struct TscFrequency {
+    u64 hz;
+    const char* source;
+    u64 uncertainty_ppb;
+};
+TscFrequency platform_tsc_frequency();
+// The host's wall clock where the hypervisor offers it (KVM): unix time in ns at the TSC
+// reading *at_tsc.
+bool platform_wall_clock(u64* unix_ns, u64* at_tsc);
+
 void outb(u16 port, u8 v);
 u8 inb(u16 port);
 void outl(u16 port, u32 v);

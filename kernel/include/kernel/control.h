@@ -21,4 +21,18 @@ namespace atl::kernel {
 // interrupts off. Without a hook, `signal` is refused.
 void set_signal_request_hook(long (*hook)(int sig));
 
+// The host's clock (kernel/time.h). When `atoll run`'s relay has announced that it answers
+// clock requests (its first line, "host-clock", waits in the UART at boot), the boot asks
+// for the host's time before interrupts are on: time.cpp's calibration calls
+// control_clock_request_early() (true: asked; time_mark_boot() asks at the first
+// instruction), control_clock_poll_early() between its readings and between the boot's
+// phases (boot_mark), and control_clock_finish_early() once the clock runs, which waits up to
+// 5 ms for the rest of an answer that has begun to arrive. The answer, once complete, goes to
+// clock_host_samples(); one that has not come by control_init() is the channel's thread's.
+// That thread then asks again on the schedule of clock_host_next_sample(), a burst of
+// exchanges each time.
+bool control_clock_request_early();
+void control_clock_poll_early();
+void control_clock_finish_early();
+
 } // namespace atl::kernel

@@ -137,3 +137,44 @@ TEST(ControlCommand, ErrorsShowBadBytesPrintably)
     EXPECT_NE(e.find("..."), std::string::npos) << e;
     EXPECT_LT(e.size(), sizeof(c.error));
 }
+
+TEST(ControlCommand, Time)
+{
+    Command c = parse("time");
+    EXPECT_EQ(c.kind, Kind::Time);
+    EXPECT_STREQ(c.id, "-");
+    c = parse("time bench-3.17");
+    EXPECT_EQ(c.kind, Kind::Time);
+    EXPECT_STREQ(c.id, "bench-3.17");
+    EXPECT_EQ(parse("time a b").kind, Kind::Error);
+    EXPECT_EQ(parse("time a/b").kind, Kind::Error);
+    EXPECT_EQ(parse("time " + std::string(33, 't')).kind, Kind::Error);
+}
+
+TEST(ControlCommand, HostClock)
+{
+    EXPECT_EQ(parse("host-clock").kind, Kind::HostClock);
+    EXPECT_EQ(parse("host-clock\r").kind, Kind::Error); // LineReader drops the CR, not the parser
+    EXPECT_EQ(parse("host-clock now").kind, Kind::Error);
+}
+
+TEST(ControlCommand, HostTime)
+{
+    Command c = parse("host-time 7 1700000000.123456 1700000000.123470");
+    ASSERT_EQ(c.kind, Kind::HostTime) << c.error;
+    EXPECT_EQ(c.sequence, 7u);
+    EXPECT_EQ(c.host_received_ns, 1700000000123456000ull);
+    EXPECT_EQ(c.host_sent_ns, 1700000000123470000ull);
+    c = parse("host-time 999999999 5 6");
+    ASSERT_EQ(c.kind, Kind::HostTime) << c.error;
+    EXPECT_EQ(c.sequence, 999999999u);
+    EXPECT_EQ(c.host_received_ns, 5000000000ull);
+    EXPECT_EQ(c.host_sent_ns, 6000000000ull);
+    for (const char* bad : { "host-time", "host-time 1", "host-time 1 5", "host-time x 5 6", "host-time 1 5x 6",
+             "host-time 1 5 6x", "host-time 1 -5 6", "host-time 1000000000 5 6", "host-time 1 5 6 7",
+             "host-time -1 5 6", "host-time 1 1234567890123456789012345678901234567890.5 6" }) {
+        Command b = parse(bad);
+        EXPECT_EQ(b.kind, Kind::Error) << bad;
+        EXPECT_NE(b.error[0], '\0') << bad;
+    }
+}
