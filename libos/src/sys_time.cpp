@@ -126,15 +126,13 @@ constexpr long k_settod_sec_max = 9223372036L - 946080000L;
 
 long sys_clock_settime(long clock, long ts)
 {
-    // Linux's order (kernel/time/posix-timers.c): a clock that cannot be set is EINVAL before
-    // the pointer is read; the CPU-time clocks read it and then refuse (EPERM).
-    ClockKind kind = clock_kind(clock);
-    if (clock != CLOCK_REALTIME && kind != ClockKind::ProcessCpu && kind != ClockKind::ThreadCpu)
+    // Linux's order (kernel/time/posix-timers.c): a clock that cannot be set (all but the
+    // wall clock, CLOCK_PROCESS/THREAD_CPUTIME_ID included) is EINVAL before the pointer is
+    // read.
+    if (clock != CLOCK_REALTIME)
         return -EINVAL;
     if (!user_in(ts, sizeof(struct timespec)))
         return -EFAULT;
-    if (kind != ClockKind::Realtime)
-        return -EPERM;
     const auto& t = *reinterpret_cast<const struct timespec*>(ts);
     u64 ns = 0;
     if (!timespec_ns(t, &ns) || t.tv_sec >= k_settod_sec_max)

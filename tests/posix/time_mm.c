@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
+#include <sys/timex.h>
 #include <time.h>
 
 static long pg;
@@ -71,6 +72,66 @@ int main(void)
 	CHECK("clock_gettime bad clock 12345", clock_gettime(12345, &t));
 	CHECK("clock_getres bad clock 12345", clock_getres(12345, &r));
 	CHECK("clock_settime MONOTONIC", clock_settime(CLOCK_MONOTONIC, &t));
+
+	// Setting and adjusting the clock: only calls that fail before anything changes (the host
+	// runs this as root, and its clock must not move). Raw calls: the kernel's checks, not a
+	// C library's. tests/images/clockset.c sets the guest's clock for real.
+	struct timespec ok_ts = {1700000000, 0};
+	CHECK("clock_settime REALTIME tv_nsec 1e9", syscall(SYS_clock_settime, CLOCK_REALTIME, &(struct timespec){1, 1000000000}));
+	CHECK("clock_settime REALTIME tv_nsec -1", syscall(SYS_clock_settime, CLOCK_REALTIME, &(struct timespec){1, -1}));
+	CHECK("clock_settime REALTIME tv_sec -1", syscall(SYS_clock_settime, CLOCK_REALTIME, &(struct timespec){-1, 0}));
+	CHECK("clock_settime REALTIME bad pointer", syscall(SYS_clock_settime, CLOCK_REALTIME, bad_ptr()));
+	CHECK("clock_settime MONOTONIC bad pointer", syscall(SYS_clock_settime, CLOCK_MONOTONIC, bad_ptr()));
+	static const struct { clockid_t id; const char *name; } unsettable[] = {
+		{CLOCK_BOOTTIME, "BOOTTIME"}, {CLOCK_MONOTONIC_RAW, "MONOTONIC_RAW"}, {CLOCK_TAI, "TAI"},
+		{CLOCK_REALTIME_COARSE, "REALTIME_COARSE"}, {CLOCK_MONOTONIC_COARSE, "MONOTONIC_COARSE"},
+		{CLOCK_PROCESS_CPUTIME_ID, "PROCESS_CPUTIME"}, {CLOCK_THREAD_CPUTIME_ID, "THREAD_CPUTIME"},
+		{12345, "bad clock 12345"}};
+	for (size_t i = 0; i < sizeof unsettable / sizeof unsettable[0]; i++) {
+		snprintf(label, sizeof label, "clock_settime %s", unsettable[i].name);
+		CHECK(label, syscall(SYS_clock_settime, unsettable[i].id, &ok_ts));
+	}
+	CHECK("settimeofday tv_usec 1000001", syscall(SYS_settimeofday, &(struct timeval){1, 1000001}, NULL));
+	CHECK("settimeofday tv_usec 1000000", syscall(SYS_settimeofday, &(struct timeval){1, 1000000}, NULL));
+	CHECK("settimeofday tv_usec -1", syscall(SYS_settimeofday, &(struct timeval){1, -1}, NULL));
+	CHECK("settimeofday tv_sec -1", syscall(SYS_settimeofday, &(struct timeval){-1, 0}, NULL));
+	CHECK("settimeofday bad pointer", syscall(SYS_settimeofday, bad_ptr(), NULL));
+	CHECK("settimeofday time zone 16 h west", syscall(SYS_settimeofday, NULL, &(struct timezone){16 * 60, 0}));
+	struct timex tx;
+	memset(&tx, 0, sizeof tx);
+	errno = 0;
+	long state = syscall(SYS_adjtimex, &tx);
+	SAY("adjtimex read: a clock state", "%s", yes(state >= 0 && state <= 5));
+	SAY("adjtimex precision, tolerance", "%ld %ld", tx.precision, tx.tolerance);
+	memset(&tx, 0, sizeof tx);
+	tx.modes = ADJ_OFFSET_SS_READ;
+	SAY("adjtimex ADJ_OFFSET_SS_READ: a clock state", "%s", yes(syscall(SYS_adjtimex, &tx) >= 0));
+	static const struct { unsigned modes; long tick, freq, sec, usec; const char *name; } bad_timex[] = {
+		{ADJ_TICK, 1, 0, 0, 0, "adjtimex tick 1"},
+		{ADJ_TICK, 11001, 0, 0, 0, "adjtimex tick 11001"},
+		{ADJ_TICK | ADJ_FREQUENCY, 20000, 0, 0, 0, "adjtimex tick 20000 with a frequency"},
+		{ADJ_FREQUENCY, 0, 0x7fffffffffffffffL, 0, 0, "adjtimex frequency LONG_MAX"},
+		{ADJ_FREQUENCY, 0, -0x7fffffffffffffffL, 0, 0, "adjtimex frequency -LONG_MAX"},
+		{ADJ_SETOFFSET, 0, 0, 0, -1, "adjtimex setoffset tv_usec -1"},
+		{ADJ_SETOFFSET, 0, 0, 0, 1000000, "adjtimex setoffset tv_usec 1e6"},
+		{ADJ_SETOFFSET | ADJ_NANO, 0, 0, 0, 1000000000, "adjtimex setoffset tv_nsec 1e9"}};
+	for (size_t i = 0; i < sizeof bad_timex / sizeof bad_timex[0]; i++) {
+		memset(&tx, 0, sizeof tx);
+		tx.modes = bad_timex[i].modes;
+		tx.tick = bad_timex[i].tick;
+		tx.freq = bad_timex[i].freq;
+		tx.time.tv_sec = bad_timex[i].sec;
+		tx.time.tv_usec = bad_timex[i].usec;
+		CHECK(bad_timex[i].name, syscall(SYS_adjtimex, &tx));
+	}
+	CHECK("adjtimex bad pointer", syscall(SYS_adjtimex, bad_ptr()));
+	memset(&tx, 0, sizeof tx);
+	CHECK("clock_adjtime MONOTONIC", syscall(SYS_clock_adjtime, CLOCK_MONOTONIC, &tx));
+	CHECK("clock_adjtime BOOTTIME", syscall(SYS_clock_adjtime, CLOCK_BOOTTIME, &tx));
+	CHECK("clock_adjtime PROCESS_CPUTIME", syscall(SYS_clock_adjtime, CLOCK_PROCESS_CPUTIME_ID, &tx));
+	CHECK("clock_adjtime bad clock 12345", syscall(SYS_clock_adjtime, 12345, &tx));
+	CHECK("clock_adjtime REALTIME bad pointer", syscall(SYS_clock_adjtime, CLOCK_REALTIME, bad_ptr()));
+	SAY("clock_adjtime REALTIME read: a clock state", "%s", yes(syscall(SYS_clock_adjtime, CLOCK_REALTIME, &tx) >= 0));
 	struct timeval tv;
 	CHECK("gettimeofday", gettimeofday(&tv, NULL));
 	SAY("tv_usec < 1e6", "%s", yes(tv.tv_usec >= 0 && tv.tv_usec < 1000000));
