@@ -552,6 +552,11 @@ bool control_clock_request_early()
     // whatever it holds.
     arch::outb(k_com2 + k_fcr, k_fcr_enable);
     s_skip_line = true;
+    // QEMU looks for more input when the guest reads the receive register, not when the FIFO
+    // is switched on: without this read (of an empty FIFO: 0; else a byte of the announcement)
+    // the host's answer waited 10-15 ms for QEMU's main loop to wake for something else.
+    if (u8 b = arch::inb(k_com2 + k_rbr))
+        early_take(b, arch::read_tsc());
     for (int spin = 0; spin < 100000 && !(arch::inb(k_com2 + k_lsr) & k_lsr_thr_empty); ++spin)
         arch::pause();
     s_early_active = true;
@@ -588,14 +593,19 @@ void control_clock_finish_early()
     if (!s_early_active)
         return;
     // Worth a short wait: the clock is wrong by QEMU's start-up time until the answer comes.
-    // Only once the answer has begun to arrive (its first byte is what the exchange times):
-    // a host slow to answer is not worth holding up the boot for; the boot phases that
-    // follow look again (boot_mark), and the channel's thread takes over at its start.
-    constexpr u64 k_patience_ns = 5'000'000;
-    u64 give_up = monotonic_ns() + k_patience_ns;
-    control_clock_poll_early();
-    while (!s_early_answered && (s_early_line.len || s_early_line.overlong) && monotonic_ns() < give_up)
+    // For its first byte (what the exchange times) 2 ms from the request, for the rest 5 ms
+    // more: a host slower than that is not worth holding up the boot for; the boot phases
+    // that follow look again (boot_mark), and the channel's thread takes over at its start.
+    constexpr u64 k_first_byte_ns = 2'000'000, k_rest_ns = 5'000'000;
+    u64 sent = 0, real = 0;
+    (void)clocks_at_tsc(s_early_sample.tsc_sent, &sent, &real);
+    for (;;) {
         control_clock_poll_early();
+        u64 now = monotonic_ns();
+        bool begun = s_early_line.len || s_early_line.overlong;
+        if (s_early_answered || now > sent + k_first_byte_ns + (begun ? k_rest_ns : 0))
+            break;
+    }
     early_hand_over();
 }
 

@@ -36,7 +36,6 @@ u64 s_realtime_pending_ns = 0;
 u64 s_realtime_pending_tsc = 0;
 
 // Following the host's clock (kernel/src/control.cpp brings the samples).
-bool s_asked_host = false; // at boot, before calibration
 HostDiscipline s_host;
 bool s_host_sync = true;
 u64 s_host_last_sample_ns = 0;
@@ -125,9 +124,9 @@ bool read_cmos_time(u64* unix_ns)
 void calibrate()
 {
     arch::TscFrequency stated = arch::platform_tsc_frequency();
-    // Asked at the first instruction if the relay's announcement was there; QEMU may have
-    // been slower to pass it on than the boot was to get here.
-    bool asked_host = s_asked_host || control_clock_request_early();
+    // Asked now, so that the answer comes while the calibration below looks for it: asked
+    // earlier, it came during boot phases that do not look, and was timed late.
+    bool asked_host = control_clock_request_early();
     u64 hz = stated.hz;
     if (hz) {
         s_source = stated.source;
@@ -177,9 +176,6 @@ void time_mark_boot()
 {
     s_clock.tsc_at_boot = boot_tsc ? boot_tsc : arch::read_tsc();
     s_clock.base_tsc = s_clock.tsc_at_boot;
-    // The host's answer travels while the rest of the early boot runs; the calibration
-    // collects it.
-    s_asked_host = control_clock_request_early();
 }
 u64 tsc_at_boot() { return s_clock.tsc_at_boot; }
 
