@@ -64,6 +64,7 @@ u64 s_output_dropped = 0;
 char s_small_dump_buffer[2048]; // when the heap has no room for a larger one
 
 bool s_skip_line = false; // the rest of "host-clock" (its 'h' was read before the FIFO went on)
+bool s_clock_host = false; // the host announced it answers clock requests
 
 // Into the ring, with the TSC when a line's first byte arrived. The caller checked for room.
 void receive_byte(u8 byte, u64 tsc)
@@ -181,15 +182,16 @@ void run_dump(const char* id)
 }
 
 // ---- The host's clock (kernel/time.h). `atoll run`'s relay announces that it answers clock
-// requests with a first line "host-clock", written before QEMU starts; the guest then sends
-// "atoll-clock N" and the relay answers "host-time N T2 T3" (NTP-style: the guest notes the
-// TSC when its request's first byte leaves and when the answer's first byte arrives).
+// requests with a line "host-clock", written as it starts; the guest then sends "atoll-clock
+// N" and the relay answers "host-time N T2 T3" (NTP-style: the guest notes the TSC when its
+// request's first byte leaves and when the answer's first byte arrives). The thread asks, not
+// the boot: each byte to the host wakes the relay, and on a busy machine the boot's exchange
+// cost it 5-10 ms.
 
 constexpr u64 k_clock_answer_patience_ns = 1'000'000'000; // then the exchange counts as lost
 constexpr std::size_t k_clock_burst = 4;                   // exchanges per sample
 constexpr u32 k_clock_give_up = 3; // unanswered requests before any answer: nobody keeps time
 
-bool s_clock_host = false;    // the host announced it answers
 bool s_clock_waiting = false; // for the answer to s_clock_seq
 u32 s_clock_seq = 0;
 u64 s_clock_sent_tsc = 0;
@@ -200,83 +202,20 @@ HostTimeSample s_clock_burst[k_clock_burst];
 std::size_t s_clock_burst_count = 0;
 bool s_clock_answered = false;
 u32 s_clock_lost = 0;
+bool s_ready_said = false;
+// The first exchange waits this long after the channel's thread starts, unless a program
+// reads the wall clock first (control_clock_wanted): made at once, it took its CPU time from
+// the program's start (the C library's start-up was 8 ms slower on a busy machine).
+constexpr u64 k_clock_first_delay_ns = 50'000'000;
 
-// The boot's exchange, before interrupts: bytes are polled, and whole lines that are not
-// part of it go into the ring for the channel's thread.
-struct EarlyLine {
-    char bytes[control::k_max_line + 2];
-    std::size_t len = 0;
-    bool overlong = false;
-    u64 first_tsc = 0;
-};
-EarlyLine s_early_line;
-bool s_early_active = false;
-bool s_early_answered = false;
-HostTimeSample s_early_sample {};
-
-// Hands the line to the thread (the ring's room is ample this early: 1 KiB).
-void early_pass_on(const char* bytes, std::size_t len, u64 first_tsc)
+// "atoll-ctl ready" once the clock is the host's (or there is no host that keeps it), so
+// that what the host sees of the guest from then on has the clock set.
+void say_ready()
 {
-    for (std::size_t i = 0; i < len && s_ring_count < k_ring_size; ++i)
-        receive_byte(static_cast<u8>(bytes[i]), first_tsc);
-}
-
-void early_line_done()
-{
-    EarlyLine& l = s_early_line;
-    bool ours = false;
-    std::size_t n = l.len - 1; // without the LF
-    if (n && l.bytes[n - 1] == '\r')
-        --n;
-    if (!l.overlong && n <= control::k_max_line) {
-        char text[control::k_max_line + 1];
-        std::memcpy(text, l.bytes, n);
-        text[n] = '\0';
-        control::Command c = control::parse_command(text);
-        if (c.kind == control::Command::Kind::HostClock) {
-            ours = true;
-        } else if (c.kind == control::Command::Kind::HostTime && c.sequence == 0 && !s_early_answered) {
-            ours = true;
-            s_early_answered = true;
-            s_early_sample.tsc_received = l.first_tsc;
-            s_early_sample.host_received_ns = c.host_received_ns;
-            s_early_sample.host_sent_ns = c.host_sent_ns;
-        }
-    }
-    if (!ours)
-        early_pass_on(l.bytes, l.len, l.first_tsc);
-    l = EarlyLine {};
-}
-
-void early_take(u8 byte, u64 tsc)
-{
-    if (s_skip_line) { // the announcement's remains
-        s_skip_line = byte != '\n';
+    if (s_ready_said)
         return;
-    }
-    EarlyLine& l = s_early_line;
-    if (l.len == 0 && !l.overlong)
-        l.first_tsc = tsc;
-    if (l.len < sizeof(l.bytes))
-        l.bytes[l.len++] = static_cast<char>(byte);
-    else if (!l.overlong) {
-        // Too long for any command: everything goes to the thread, which reports it.
-        early_pass_on(l.bytes, l.len, l.first_tsc);
-        l.len = 0;
-        l.overlong = true;
-    }
-    if (l.overlong && byte != '\n') {
-        early_pass_on(reinterpret_cast<const char*>(&byte), 1, tsc);
-        return;
-    }
-    if (byte == '\n') {
-        if (l.overlong) {
-            early_pass_on("\n", 1, tsc);
-            l = EarlyLine {};
-        } else {
-            early_line_done();
-        }
-    }
+    s_ready_said = true;
+    reply("atoll-ctl ready");
 }
 
 void clock_send_request()
@@ -300,20 +239,26 @@ void clock_finish_burst()
     s_clock_burst_count = 0;
     s_clock_burst_left = 0;
     s_clock_next_ns = clock_host_next_sample();
+    if (clock_status().host_samples >= 2)
+        say_ready(); // after a full burst: the host then sees the clock as it will stay
 }
 
 // The thread's part: sends what is due, notices lost answers. Returns when to look again
 // (monotonic ns; 0: only when input arrives).
 u64 clock_poll()
 {
-    if (!s_clock_host || !clock_host_sync_active())
+    if (!s_clock_host || !clock_host_sync_active()) {
+        say_ready();
         return 0;
+    }
     u64 now = monotonic_ns();
     if (s_clock_waiting && now >= s_clock_deadline_ns) {
         s_clock_waiting = false;
         if (!s_clock_answered && ++s_clock_lost >= k_clock_give_up) {
             log("clock: the host announced its clock but did not answer %u requests; not asking again", s_clock_lost);
             s_clock_host = false;
+            clock_host_gave_up();
+            say_ready();
             return 0;
         }
         if (s_clock_burst_left && --s_clock_burst_left == 0)
@@ -321,7 +266,9 @@ u64 clock_poll()
     }
     if (!s_clock_waiting) {
         if (!s_clock_burst_left && now >= s_clock_next_ns) {
-            s_clock_burst_left = k_clock_burst;
+            // The first sample is a single exchange: a program's first read of the wall clock
+            // waits for it (clock_wait_for_host). A full burst follows at once.
+            s_clock_burst_left = clock_status().host_samples == 0 ? 1 : k_clock_burst;
             s_clock_burst_count = 0;
         }
         if (s_clock_burst_left)
@@ -340,38 +287,6 @@ void host_time_answer(u32 seq, u64 host_received_ns, u64 host_sent_ns, u64 recei
         s_clock_burst[s_clock_burst_count++] = HostTimeSample { s_clock_sent_tsc, received_tsc, host_received_ns, host_sent_ns };
     if (s_clock_burst_left && --s_clock_burst_left == 0)
         clock_finish_burst();
-}
-
-// The boot's answer, once it is complete and the clock runs, becomes the first sample.
-void early_hand_over()
-{
-    static bool s_handed_over = false;
-    if (!s_early_answered || s_handed_over || !clocks_running())
-        return;
-    s_handed_over = true;
-    clock_host_samples(&s_early_sample, 1);
-    s_clock_next_ns = clock_host_next_sample();
-}
-
-// At the channel's start: what the boot did not finish goes to the thread.
-void early_close()
-{
-    if (!s_early_active)
-        return;
-    control_clock_poll_early();
-    s_early_active = false;
-    if (!s_early_answered) {
-        // The exchange stays open until the answer comes, through the interrupt handler.
-        s_clock_waiting = true;
-        s_clock_sent_tsc = s_early_sample.tsc_sent;
-        s_clock_burst_left = 1;
-        s_clock_burst_count = 0;
-        s_clock_deadline_ns = monotonic_ns() + k_clock_answer_patience_ns;
-    }
-    EarlyLine& l = s_early_line;
-    if (l.len)
-        early_pass_on(l.bytes, l.len, l.first_tsc);
-    l = EarlyLine {};
 }
 
 struct Seconds {
@@ -424,10 +339,11 @@ void execute(const control::Command& c, u64 line_tsc)
         host_time_answer(c.sequence, c.host_received_ns, c.host_sent_ns, line_tsc);
         return;
     case Kind::HostClock:
-        // Announced after the boot's exchange already looked (QEMU was slow to pass it on).
+        // Announced after the boot looked (the relay started after the guest).
         if (!s_clock_host) {
             s_clock_host = true;
-            s_clock_next_ns = 0;
+            s_clock_next_ns = monotonic_ns() + k_clock_first_delay_ns;
+            clock_host_announced();
         }
         return;
     case Kind::Help:
@@ -458,7 +374,8 @@ void dump_clock(DumpOutput& out)
 void control_thread(void*)
 {
     control::LineReader reader;
-    reply("atoll-ctl ready");
+    if (s_clock_host && !s_clock_next_ns)
+        s_clock_next_ns = monotonic_ns() + k_clock_first_delay_ns;
     u64 consumed = 0;  // bytes taken from the ring so far (the stamps' positions)
     u64 line_tsc = 0;  // when the current line's first byte arrived; 0: not stamped
     bool line_start = true;
@@ -466,16 +383,16 @@ void control_thread(void*)
         u8 chunk[64];
         u64 chunk_tsc[sizeof(chunk)]; // per byte: the stamp of a line it starts, else 0
         std::size_t n = 0;
+        // Woken by input, by control_clock_wanted(), or when the clock's next step is due.
         u64 wake_at = clock_poll();
         IrqState st = irq_save();
         while (s_ring_count == 0) {
-            if (wake_at && monotonic_ns() >= wake_at) {
-                irq_restore(st);
-                wake_at = clock_poll();
-                st = irq_save();
-                continue;
-            }
             (void)block(&s_readers, wake_at, false);
+            if (s_ring_count)
+                break;
+            irq_restore(st);
+            wake_at = clock_poll();
+            st = irq_save();
         }
         while (n < sizeof(chunk) && s_ring_count) {
             chunk_tsc[n] = 0;
@@ -525,100 +442,60 @@ void control_thread(void*)
 
 void set_signal_request_hook(long (*hook)(int sig)) { s_signal_hook = hook; }
 
-bool control_clock_request_early()
+void control_clock_wanted()
 {
-    static bool s_looked = false; // found the announcement missing or someone else's line
-    if (s_early_active)
-        return true;
-    if (s_looked || !present(k_com2, 0xa5))
+    IrqState st = irq_save();
+    if (s_clock_host && clock_status().host_samples == 0 && !s_clock_waiting) {
+        s_clock_next_ns = 1; // due now (0 is "not scheduled yet")
+        wake_all(s_readers);
+    }
+    irq_restore(st);
+}
+
+bool control_clock_detect()
+{
+    static bool s_looked = false;
+    if (s_looked)
+        return s_clock_host;
+    s_looked = true;
+    if (!present(k_com2, 0xa5))
         return false;
-    init_115200_8n1(k_com2);
-    // A byte waiting this early was written before QEMU started: the relay's announcement,
-    // "host-clock".
+    // (Its line settings are control_init's: receiving needs none under QEMU.)
+    // A byte waiting this early was written before the guest started: the relay's
+    // announcement, "host-clock", whose 'h' is all that waits (the FIFO is off: QEMU holds one
+    // byte).
     if (!(arch::inb(k_com2 + k_lsr) & k_lsr_data_ready))
         return false;
     u64 first_tsc = arch::read_tsc();
     u8 first = arch::inb(k_com2 + k_rbr);
     if (first != 'h') {
         receive_byte(first, first_tsc); // someone else's early command: the thread's
-        s_looked = true;
         return false;
     }
-    // With the relay there, the receive FIFO goes on: QEMU then passes the host's lines on 16
-    // bytes at a time instead of one per round of its I/O thread, which on a busy machine took
-    // 100-200 us a byte (the boot waits for the answer). Switching it on empties the receive
-    // side, which at this point can hold only the next byte of the announcement itself (the
-    // relay writes nothing else before it is asked), so the rest of that line is dropped
-    // whatever it holds.
+    // With the relay there, the receive FIFO goes on: its own lines get through QEMU faster.
+    // Switching it on empties the receive side, which at this point can hold only the next
+    // byte of the announcement itself (the relay writes nothing else before it is asked), so
+    // the rest of that line is dropped whatever it holds. QEMU looks for more input when the
+    // guest reads the receive register, not when the FIFO is switched on: hence the read (of
+    // an empty FIFO: 0; else a byte of the announcement), without which input waited 10-15 ms
+    // for QEMU's main loop to wake for something else.
     arch::outb(k_com2 + k_fcr, k_fcr_enable);
     s_skip_line = true;
-    // QEMU looks for more input when the guest reads the receive register, not when the FIFO
-    // is switched on: without this read (of an empty FIFO: 0; else a byte of the announcement)
-    // the host's answer waited 10-15 ms for QEMU's main loop to wake for something else.
     if (u8 b = arch::inb(k_com2 + k_rbr))
-        early_take(b, arch::read_tsc());
-    for (int spin = 0; spin < 100000 && !(arch::inb(k_com2 + k_lsr) & k_lsr_thr_empty); ++spin)
-        arch::pause();
-    s_early_active = true;
+        receive_byte(b, arch::read_tsc());
     s_clock_host = true;
-    s_clock_seq = 0;
-    static const char k_request[] = "atoll-clock 0\n";
-    s_early_sample.tsc_sent = arch::read_tsc();
-    for (std::size_t i = 0; i + 1 < sizeof(k_request); ++i) {
-        for (int spin = 0; spin < 100000 && !(arch::inb(k_com2 + k_lsr) & k_lsr_thr_empty); ++spin)
-            arch::pause();
-        arch::outb(k_com2 + k_thr, static_cast<u8>(k_request[i]));
-    }
+    clock_host_announced();
     return true;
-}
-
-void control_clock_poll_early()
-{
-    // Not at every call of a tight loop: each port access takes QEMU's lock, which its I/O
-    // thread needs to pass the answer on. (TSC ticks: the frequency may not be known yet.)
-    static u64 s_last_poll = 0;
-    u64 now = arch::read_tsc();
-    if (!s_early_active || now - s_last_poll < 50000)
-        return;
-    s_last_poll = now;
-    while (!s_early_answered && (arch::inb(k_com2 + k_lsr) & k_lsr_data_ready)) {
-        u8 byte = arch::inb(k_com2 + k_rbr);
-        early_take(byte, arch::read_tsc());
-    }
-    early_hand_over();
-}
-
-void control_clock_finish_early()
-{
-    if (!s_early_active)
-        return;
-    // Worth a short wait: the clock is wrong by QEMU's start-up time until the answer comes.
-    // For its first byte (what the exchange times) 2 ms from the request, for the rest 5 ms
-    // more: a host slower than that is not worth holding up the boot for; the boot phases
-    // that follow look again (boot_mark), and the channel's thread takes over at its start.
-    constexpr u64 k_first_byte_ns = 2'000'000, k_rest_ns = 5'000'000;
-    u64 sent = 0, real = 0;
-    (void)clocks_at_tsc(s_early_sample.tsc_sent, &sent, &real);
-    for (;;) {
-        control_clock_poll_early();
-        u64 now = monotonic_ns();
-        bool begun = s_early_line.len || s_early_line.overlong;
-        if (s_early_answered || now > sent + k_first_byte_ns + (begun ? k_rest_ns : 0))
-            break;
-    }
-    early_hand_over();
 }
 
 const char* control_init()
 {
     if (!present(k_com2, 0xa5))
         return nullptr;
-    early_close();
     init_115200_8n1(k_com2);
     // The FIFOs are not switched on here: that empties the receive side in QEMU, and a
-    // command the host wrote before the guest booted waits there. (The boot's clock exchange
-    // has switched them on already when `atoll run`'s relay announced itself; see
-    // control_clock_request_early.)
+    // command the host wrote before the guest booted waits there. (They are on already when
+    // `atoll run`'s relay announced itself; see control_clock_detect.)
     arch::outb(k_com2 + k_mcr, 0x0b); // DTR, RTS, OUT2 (the interrupt line's gate on a PC)
     u32 vector = allocate_irq(uart_irq, nullptr);
     if (!vector)

@@ -6,6 +6,7 @@
 #include <kernel/console.h>
 #include <kernel/control.h>
 #include <kernel/interrupts.h>
+#include <kernel/sched.h>
 #include <kernel/time.h>
 
 extern "C" atl::u64 boot_tsc; // boot.S: the TSC at the first instruction
@@ -37,6 +38,11 @@ u64 s_realtime_pending_tsc = 0;
 
 // Following the host's clock (kernel/src/control.cpp brings the samples).
 HostDiscipline s_host;
+// The host announced its clock and no sample has come yet: the program's first read of the
+// wall clock waits for it (clock_wait_for_host), once.
+bool s_host_expected = false;
+bool s_host_waited = false;
+WaitQueue s_host_waiters;
 bool s_host_sync = true;
 u64 s_host_last_sample_ns = 0;
 u64 s_host_last_round_trip_ns = 0;
@@ -124,15 +130,15 @@ bool read_cmos_time(u64* unix_ns)
 void calibrate()
 {
     arch::TscFrequency stated = arch::platform_tsc_frequency();
-    // Asked now, so that the answer comes while the calibration below looks for it: asked
-    // earlier, it came during boot phases that do not look, and was timed late.
-    bool asked_host = control_clock_request_early();
+    // The host's clock is asked for later, by the control channel's thread: here only
+    // whether the host keeps one (its relay's announcement waits in the UART).
+    (void)control_clock_detect();
     u64 hz = stated.hz;
     if (hz) {
         s_source = stated.source;
         s_uncertainty_ppb = stated.uncertainty_ppb;
     } else {
-        TscMeasurement m = lapic_measure_tsc_hz(asked_host ? control_clock_poll_early : nullptr);
+        TscMeasurement m = lapic_measure_tsc_hz(nullptr);
         hz = m.hz ? m.hz : 1000000000;
         s_source = m.hz ? "local APIC timer" : "none (assumed 1 GHz)";
         s_uncertainty_ppb = m.hz ? m.uncertainty_ppb : ~0ull;
@@ -146,8 +152,6 @@ void calibrate()
         s_realtime_pending = true;
         take_pending_realtime();
     }
-    if (asked_host)
-        control_clock_finish_early(); // hands its sample to clock_host_samples()
 }
 
 void ensure_calibrated()
@@ -161,6 +165,8 @@ void stop_host_sync(const char* why)
     if (!s_host_sync)
         return;
     s_host_sync = false;
+    s_host_waited = true; // nothing more to wait for
+    wake_all(s_host_waiters);
     // The host's correction still in progress is applied at once: the program's own
     // adjustments start from a clock without one of ours pending.
     u64 mono = mono_at(arch::read_tsc());
@@ -183,9 +189,6 @@ void boot_mark(const char* phase)
 {
     if (s_mark_count < k_max_boot_marks)
         s_marks[s_mark_count++] = BootMark { phase, arch::read_tsc() };
-    // Between phases, with interrupts still off: a look for the host's answer to the boot's
-    // clock request, so that its arrival is timed to a phase, not to the first interrupt.
-    control_clock_poll_early();
 }
 
 std::size_t boot_marks(const BootMark** marks)
@@ -211,7 +214,7 @@ bool realtime_ns_ready(u64* ns)
     for (;;) {
         u32 seq = s_clock.sequence;
         detail::compiler_barrier();
-        if (!s_realtime_known || s_realtime_pending || !s_clock.tsc_hz)
+        if (!s_realtime_known || s_realtime_pending || !s_clock.tsc_hz || (s_host_expected && !s_host_waited))
             return false;
         u64 mono = mono_at(arch::read_tsc());
         u64 v = static_cast<u64>(static_cast<i64>(mono) + s_ntp.realtime_offset(mono));
@@ -367,6 +370,32 @@ void clock_host_samples(const HostTimeSample* samples, std::size_t count)
     s_ntp.maxerror_since_ns = now;
     s_ntp.esterror_us = static_cast<i64>(best_rtt / 2000) + 1;
     end_change();
+    if (!s_host_waited) {
+        s_host_waited = true;
+        wake_all(s_host_waiters);
+    }
+}
+
+void clock_host_announced() { s_host_expected = true; }
+
+void clock_host_gave_up()
+{
+    s_host_waited = true;
+    wake_all(s_host_waiters);
+}
+
+void clock_wait_for_host()
+{
+    // Bounded: the answer took up to 20 ms on a busy machine; a host that has not answered in
+    // 100 ms is not waited for again (the clock is then the boot parameter's until it does).
+    constexpr u64 k_patience_ns = 100'000'000;
+    if (!s_host_expected || s_host_waited || !s_host_sync)
+        return;
+    u64 give_up = monotonic_ns() + k_patience_ns;
+    control_clock_wanted();
+    while (!s_host_waited && monotonic_ns() < give_up)
+        (void)block(&s_host_waiters, give_up, false);
+    s_host_waited = true;
 }
 
 bool clock_host_sync_active() { return s_host_sync; }

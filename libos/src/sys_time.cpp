@@ -48,6 +48,7 @@ bool valid_clock(long clock, u64* now)
 {
     switch (clock_kind(clock)) {
     case ClockKind::Realtime:
+        kernel::clock_wait_for_host();
         *now = clock == CLOCK_TAI ? tai_ns(kernel::realtime_ns()) : kernel::realtime_ns();
         return true;
     case ClockKind::Monotonic: *now = kernel::monotonic_ns(); return true;
@@ -283,6 +284,7 @@ long sys_gettimeofday(long tv, long tz)
     if (tv) {
         if (!user_ok(tv, sizeof(struct timeval)))
             return -EFAULT;
+        kernel::clock_wait_for_host();
         u64 now = kernel::realtime_ns();
         auto* t = reinterpret_cast<struct timeval*>(tv);
         t->tv_sec = static_cast<time_t>(now / k_ns);
@@ -300,6 +302,7 @@ long sys_gettimeofday(long tv, long tz)
 
 long sys_time(long t)
 {
+    kernel::clock_wait_for_host();
     long now = static_cast<long>(kernel::realtime_ns() / k_ns);
     if (t) {
         if (!user_ok(t, sizeof(time_t)))

@@ -44,29 +44,41 @@ bool s_pvclock_on = false;
 
 void barrier() { asm volatile("" : : : "memory"); }
 
-bool kvm_clocksource2()
+// The hypervisor's CPUID leaves, asked once: CPUID is slow to emulate (tens of microseconds
+// under TCG), and boot asks for the frequency and the wall clock separately.
+struct Hypervisor {
+    bool present;
+    u32 max_leaf;
+    char signature[13];
+    bool kvm_clocksource2;
+};
+
+const Hypervisor& hypervisor()
 {
-    // Asked once: CPUID is slow to emulate (tens of microseconds under TCG).
-    static int s_known = -1;
-    if (s_known >= 0)
-        return s_known;
-    s_known = 0;
+    static Hypervisor s_hv {};
+    static bool s_known = false;
+    if (s_known)
+        return s_hv;
+    s_known = true;
     u32 a, b, c, d;
     cpuid(1, 0, &a, &b, &c, &d);
-    if (!(c & (1u << 31))) // no hypervisor
-        return false;
+    s_hv.present = c & (1u << 31);
+    if (!s_hv.present)
+        return s_hv;
     cpuid(0x40000000, 0, &a, &b, &c, &d);
-    char sig[13];
-    std::memcpy(sig, &b, 4);
-    std::memcpy(sig + 4, &c, 4);
-    std::memcpy(sig + 8, &d, 4);
-    sig[12] = '\0';
-    if (std::strcmp(sig, "KVMKVMKVM") != 0 || a < 0x40000001)
-        return false;
-    cpuid(0x40000001, 0, &a, &b, &c, &d);
-    s_known = (a & k_kvm_feature_clocksource2) ? 1 : 0;
-    return s_known;
+    s_hv.max_leaf = a;
+    std::memcpy(s_hv.signature, &b, 4);
+    std::memcpy(s_hv.signature + 4, &c, 4);
+    std::memcpy(s_hv.signature + 8, &d, 4);
+    s_hv.signature[12] = '\0';
+    if (std::strcmp(s_hv.signature, "KVMKVMKVM") == 0 && a >= 0x40000001) {
+        cpuid(0x40000001, 0, &a, &b, &c, &d);
+        s_hv.kvm_clocksource2 = a & k_kvm_feature_clocksource2;
+    }
+    return s_hv;
 }
+
+bool kvm_clocksource2() { return hypervisor().kvm_clocksource2; }
 
 bool enable_pvclock()
 {
@@ -118,10 +130,8 @@ TscFrequency platform_tsc_frequency()
         if (a && b && c)
             return TscFrequency { static_cast<u64>(c) * b / a, "CPUID leaf 0x15", 0 };
     }
-    cpuid(1, 0, &a, &b, &c, &d);
-    if (c & (1u << 31)) {
-        cpuid(0x40000000, 0, &a, &b, &c, &d);
-        if (a >= 0x40000010) {
+    if (hypervisor().present) {
+        if (hypervisor().max_leaf >= 0x40000010) {
             u32 khz = 0;
             cpuid(0x40000010, 0, &khz, &b, &c, &d);
             if (khz >= 100000 && khz <= 20000000) // 100 MHz to 20 GHz, else not this leaf's meaning

@@ -21,18 +21,15 @@ namespace atl::kernel {
 // interrupts off. Without a hook, `signal` is refused.
 void set_signal_request_hook(long (*hook)(int sig));
 
-// The host's clock (kernel/time.h). When `atoll run`'s relay has announced that it answers
-// clock requests (its first line, "host-clock", waits in the UART at boot), the boot asks
-// for the host's time before interrupts are on: time.cpp's calibration calls
-// control_clock_request_early() (true: asked; time_mark_boot() asks at the first
-// instruction), control_clock_poll_early() between its readings and between the boot's
-// phases (boot_mark), and control_clock_finish_early() once the clock runs, which waits up to
-// 5 ms for the rest of an answer that has begun to arrive. The answer, once complete, goes to
-// clock_host_samples(); one that has not come by control_init() is the channel's thread's.
-// That thread then asks again on the schedule of clock_host_next_sample(), a burst of
-// exchanges each time.
-bool control_clock_request_early();
-void control_clock_poll_early();
-void control_clock_finish_early();
+// The host's clock (kernel/time.h). `atoll run`'s relay announces that it answers clock
+// requests with a line "host-clock", which, written before the guest starts, waits in the
+// UART at boot: control_clock_detect() (the clock's calibration calls it) looks for it and
+// tells the clock to expect the host (clock_host_announced). The channel's thread then asks
+// for the host's time 50 ms after it starts, or at once when a program wants the wall clock
+// (control_clock_wanted, from clock_wait_for_host), and again on the schedule of
+// clock_host_next_sample(), a burst of exchanges each time; it says "atoll-ctl ready" after
+// the first full burst. control_clock_detect() is idempotent; true when the host keeps time.
+bool control_clock_detect();
+void control_clock_wanted();
 
 } // namespace atl::kernel

@@ -80,6 +80,15 @@ struct HostTimeSample {
 // used); false when the synchronisation is off (a program set the clock).
 void clock_host_samples(const HostTimeSample* samples, std::size_t count);
 bool clock_host_sync_active();
+// The host announced its clock (control.cpp found its relay's "host-clock"), or stopped
+// answering before the first sample.
+void clock_host_announced();
+void clock_host_gave_up();
+// For the first read of the wall clock by a program (the libOS calls it, in a system call):
+// waits, once and at most 100 ms, for the first sample of an announced host clock, so that a
+// program never sees the boot parameter's time (taken before QEMU started: 0.1-0.7 s behind).
+// Until then the lock-free reading (realtime_ns_ready) declines, sending readers here.
+void clock_wait_for_host();
 bool clocks_running(); // calibrated
 // When the next sample is due (monotonic ns; 0: now), following the schedule of
 // clock_discipline.h.
