@@ -66,7 +66,7 @@ for i, t in enumerate(["/", "/index.html?x=1#f", "/sub/", "http://host/a.txt", "
 
 # ------------------------------------------------------------------------------- virtqueue, virtio-net rx
 rng = random.Random(11)
-for target in ("virtqueue", "virtio_net_rx"):
+for target in ("virtqueue", "virtio_net_rx", "memmap"):
     for i in range(4):
         write(target, "random%d" % i, bytes(rng.randrange(256) for _ in range(64 + 96 * i)))
 
