@@ -18,8 +18,10 @@
 # A benchmark: it fails only when a boot gave no figure at all.
 #
 # usage: clock-sync.sh ATOLL IMAGE OUTDIR [--boots N] [--duration SECONDS] [--interval SECONDS]
-#                      [--jobs N] [--name NAME]
+#                      [--jobs N] [--name NAME] [--own-clock]
 # --jobs: guests measured at once (default 2: this runs on small machines; each guest is idle).
+# --own-clock: the guest does not follow the host's clock (ATOLL_HOST_CLOCK=0): what its TSC
+# calibration alone gives.
 # Writes OUTDIR/NAME.md (default name clock-sync), OUTDIR/NAME.json (tests/bench/bench-report.sh:
 # valid JSON, a missing figure is null with its reason) and OUTDIR/NAME-raw.txt (every exchange).
 set -u -o pipefail
@@ -31,6 +33,11 @@ atoll=$1 image=$2 out=$3
 shift 3
 boots=10 duration=600 interval=10 jobs=2 name=clock-sync
 while [ $# -gt 0 ]; do
+    if [ "$1" = --own-clock ]; then
+        export ATOLL_HOST_CLOCK=0
+        shift
+        continue
+    fi
     [ $# -ge 2 ] || usage
     case $1 in
     --boots) boots=$2 ;;
@@ -228,10 +235,11 @@ record "largest offset over the run" us "${s_max[*]}" "" -
 record "round trip of a sample (median per boot)" us "${s_rtt[*]}" "" -
 record "samples per boot" count "${s_count[*]}" "" -
 "$root/tests/bench/bench-report.sh" json "$results" "qemu=$qemu_version" "accelerator=tcg" "boots:=$boots" \
+    "follows_host_clock:=$([ "${ATOLL_HOST_CLOCK:-1}" = 0 ] && echo false || echo true)" \
     "duration_s:=$duration" "interval_s:=$interval" "image=$(basename "$image")" >"$out/$name.json" ||
     { log "writing $name.json failed"; exit 1; }
 {
-    echo "# Guest clock against the host ($boots boots, $duration s each, a sample every $interval s)"
+    echo "# Guest clock against the host ($boots boots, $duration s each, a sample every $interval s${ATOLL_HOST_CLOCK:+, the guest on its own clock})"
     echo
     echo "QEMU $qemu_version; offsets are guest minus host, NTP-style over the control channel"
     echo "(tests/bench/clock-sync.sh); medians over the boots."
