@@ -181,8 +181,8 @@ void run_dump(const char* id)
     }
 }
 
-// ---- The host's clock (kernel/time.h). `atoll run`'s relay announces that it answers clock
-// requests with a line "host-clock", written as it starts; the guest then sends "atoll-clock
+// ---- The host's clock (kernel/time.h). `atoll run` announces that its relay answers clock
+// requests with a line "host-clock", written before QEMU starts; the guest then sends "atoll-clock
 // N" and the relay answers "host-time N T2 T3" (NTP-style: the guest notes the TSC when its
 // request's first byte leaves and when the answer's first byte arrives). The thread asks, not
 // the boot: each byte to the host wakes the relay, and on a busy machine the boot's exchange
@@ -227,6 +227,12 @@ void clock_send_request()
     uart_write(line, static_cast<std::size_t>(n), &s_clock_sent_tsc);
     s_clock_waiting = s_clock_sent_tsc != 0;
     s_clock_deadline_ns = monotonic_ns() + k_clock_answer_patience_ns;
+    if (!s_clock_waiting) {
+        // Not sent (the host stopped reading the channel): the burst is off, tried again later.
+        s_clock_burst_left = 0;
+        s_clock_burst_count = 0;
+        s_clock_next_ns = s_clock_deadline_ns;
+    }
 }
 
 void clock_finish_burst()

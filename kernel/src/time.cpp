@@ -124,9 +124,10 @@ bool read_cmos_time(u64* unix_ns)
     return true;
 }
 
-// The first use: the frequency from the platform, else measured against the APIC timer
-// while the first exchange with the host's clock is under way (control.cpp), then the wall
-// clock from the best source there is.
+// The first use: the frequency from the platform, else measured against the APIC timer; then
+// the wall clock from the best source there is until the host's clock answers: KVM's wall
+// clock (the host's, now), else the boot parameter (the host's, before QEMU started), else the
+// CMOS RTC (realtime_ns(), on first use).
 void calibrate()
 {
     arch::TscFrequency stated = arch::platform_tsc_frequency();
@@ -144,14 +145,13 @@ void calibrate()
         s_uncertainty_ppb = m.hz ? m.uncertainty_ppb : ~0ull;
     }
     rescale(hz);
-    take_pending_realtime();
     u64 wall = 0, wall_tsc = 0;
-    if (!s_realtime_known && arch::platform_wall_clock(&wall, &wall_tsc)) {
+    if (arch::platform_wall_clock(&wall, &wall_tsc)) {
         s_realtime_pending_ns = wall;
         s_realtime_pending_tsc = wall_tsc;
         s_realtime_pending = true;
-        take_pending_realtime();
     }
+    take_pending_realtime();
 }
 
 void ensure_calibrated()

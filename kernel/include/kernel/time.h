@@ -41,9 +41,10 @@ bool realtime_ns_ready(u64* ns);
 // Both clocks at an earlier TSC reading (when an event was stamped); false before calibration.
 bool clocks_at_tsc(u64 tsc, u64* monotonic, u64* realtime);
 
-// Wall-clock time. Until the host answers (or without a host), its base comes from the
-// `atoll.realtime=SECONDS[.FRACTION]` parameter (`atoll run` passes the host's time), else
-// from KVM's wall clock, else from the CMOS RTC where the machine has one.
+// Wall-clock time. Until the host answers (or without a host), its base comes from KVM's wall
+// clock where there is one, else from the `atoll.realtime=SECONDS[.FRACTION]` parameter
+// (`atoll run` passes the host's time, taken before QEMU starts), else from the CMOS RTC
+// where the machine has one.
 u64 realtime_ns();
 void set_realtime_base(u64 unix_ns); // the boot parameter: unix time now, in ns
 bool parse_realtime(const char* text, u64* unix_ns);
