@@ -242,7 +242,7 @@ void act(u8 what)
     case 1: // write on an accepted connection
     case 2: { // write on the outgoing one
         struct tcp_pcb* pcb = (what & 7) == 1 ? conn : s_out;
-        static const char data[3000] = { 'x' };
+        static const char data[32 * 97] = { 'x' }; // the most one write asks for (no copy: lwIP keeps a reference)
         if (pcb) {
             u16 n = static_cast<u16>(((what >> 3) + 1) * 97);
             if (n > tcp_sndbuf(pcb))
