@@ -72,6 +72,21 @@ Scale tsc_scale(u64 hz, i64 freq, i64 tick_us)
     return Scale { static_cast<u64>(mult), shift };
 }
 
+u64 pvclock_tsc_hz(u32 mul, int shift)
+{
+    if (!mul || shift <= -32 || shift >= 32)
+        return 0;
+    // ns per tick = mul * 2^shift / 2^32
+    u128 num = static_cast<u128>(k_ns_per_s) << 32;
+    u128 den = mul;
+    if (shift >= 0)
+        den <<= shift;
+    else
+        num <<= -shift;
+    u64 hz = static_cast<u64>(num / den);
+    return hz >= 100000000 && hz <= 20000000000ull ? hz : 0;
+}
+
 i64 LinearSlew::applied(u64 mono_ns) const
 {
     if (amount == 0 || mono_ns <= start_ns)

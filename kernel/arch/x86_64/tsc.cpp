@@ -5,6 +5,7 @@
 // invtsc), and KVM's pvclock (Documentation/virt/kvm/x86/msr.rst: MSR_KVM_SYSTEM_TIME_NEW,
 // MSR_KVM_WALL_CLOCK_NEW). QEMU's TCG offers none of them: there the kernel measures.
 #include <kernel/arch.h>
+#include <kernel/clock_discipline.h>
 #include <kernel/paging.h>
 
 #include <cstddef>
@@ -140,18 +141,8 @@ TscFrequency platform_tsc_frequency()
     }
     if (enable_pvclock()) {
         PvclockTime t = read_pvclock();
-        if (t.tsc_to_system_mul && t.tsc_shift > -32 && t.tsc_shift < 32) {
-            // ns per tick = mul * 2^shift / 2^32
-            unsigned __int128 num = static_cast<unsigned __int128>(1000000000) << 32;
-            unsigned __int128 den = t.tsc_to_system_mul;
-            if (t.tsc_shift >= 0)
-                den <<= t.tsc_shift;
-            else
-                num <<= -t.tsc_shift;
-            u64 hz = static_cast<u64>(num / den);
-            if (hz >= 100000000 && hz <= 20000000000ull)
-                return TscFrequency { hz, "KVM pvclock", 0 };
-        }
+        if (u64 hz = kernel::pvclock_tsc_hz(t.tsc_to_system_mul, t.tsc_shift))
+            return TscFrequency { hz, "KVM pvclock", 1 }; // the scale's own rounding: ~10^-9
     }
     return TscFrequency { 0, nullptr, 0 };
 }

@@ -21,6 +21,10 @@ struct Scale {
 };
 Scale tsc_scale(u64 hz, i64 freq, i64 tick_us);
 
+// The TSC frequency that KVM's pvclock scale describes (ns = ((ticks << shift, or >> -shift)
+// * mul) >> 32); 0 for a scale no real TSC has (below 100 MHz or above 20 GHz).
+u64 pvclock_tsc_hz(u32 mul, int shift);
+
 // A correction spread evenly over time at `rate_ppm` (adjtime(3), and the host's corrections):
 // `amount` ns from monotonic time `start_ns` on.
 struct LinearSlew {

@@ -44,6 +44,42 @@ TEST(ClockScale, TicksToNanoseconds)
     }
 }
 
+// KVM's kvm_get_time_scale() (arch/x86/kvm/x86.c), restated: the scale a host gives a guest
+// whose TSC runs at base_hz.
+static void kvm_time_scale(u64 scaled_hz, u64 base_hz, int* pshift, u32* pmul)
+{
+    u64 scaled64 = scaled_hz, tps64 = base_hz;
+    int shift = 0;
+    while (tps64 > scaled64 * 2 || (tps64 & 0xffffffff00000000ull)) {
+        tps64 >>= 1;
+        --shift;
+    }
+    u32 tps32 = static_cast<u32>(tps64);
+    while (tps32 <= scaled64 || (scaled64 & 0xffffffff00000000ull)) {
+        if ((scaled64 & 0xffffffff00000000ull) || (tps32 & 0x80000000))
+            scaled64 >>= 1;
+        else
+            tps32 <<= 1;
+        ++shift;
+    }
+    *pshift = shift;
+    *pmul = static_cast<u32>((scaled64 << 32) / tps32);
+}
+
+TEST(ClockScale, PvclockFrequency)
+{
+    for (u64 hz : { 1000000000ull, 2096001000ull, 2399999000ull, 3700000000ull, 4999999999ull, 800000000ull }) {
+        int shift = 0;
+        u32 mul = 0;
+        kvm_time_scale(k_s, hz, &shift, &mul);
+        u64 got = pvclock_tsc_hz(mul, shift);
+        EXPECT_NEAR(static_cast<double>(got), static_cast<double>(hz), static_cast<double>(hz) * 1e-9 + 2) << hz;
+    }
+    EXPECT_EQ(pvclock_tsc_hz(0, 0), 0u);
+    EXPECT_EQ(pvclock_tsc_hz(1, 0), 0u); // 2^32 GHz: no such TSC
+    EXPECT_EQ(pvclock_tsc_hz(0x80000000u, 40), 0u);
+}
+
 TEST(ClockSlew, LinearAtItsRate)
 {
     LinearSlew s { 1000000, 5 * k_s, 500 }; // 1 ms at 500 ppm: done in 2 s
