@@ -44,26 +44,24 @@ TEST(ClockScale, TicksToNanoseconds)
     }
 }
 
-// KVM's kvm_get_time_scale() (arch/x86/kvm/x86.c), restated: the scale a host gives a guest
-// whose TSC runs at base_hz.
-static void kvm_time_scale(u64 scaled_hz, u64 base_hz, int* pshift, u32* pmul)
+// The scale a host hands a guest whose TSC runs at `hz`, from the pvclock ABI's definition
+// alone (ns = ((ticks << shift) * mul) >> 32, a negative shift shifting right, mul < 2^32):
+// the smallest shift whose multiplier fits, which keeps the multiplier, and so the precision,
+// as large as it can be.
+static void scale_for(u64 hz, int* pshift, u32* pmul)
 {
-    u64 scaled64 = scaled_hz, tps64 = base_hz;
-    int shift = 0;
-    while (tps64 > scaled64 * 2 || (tps64 & 0xffffffff00000000ull)) {
-        tps64 >>= 1;
-        --shift;
+    for (int shift = -8; shift <= 8; ++shift) {
+        long double ticks_hz = shift >= 0 ? static_cast<long double>(hz) * static_cast<long double>(1ull << shift)
+                                          : static_cast<long double>(hz) / static_cast<long double>(1ull << -shift);
+        long double mul = 1e9L * 4294967296.0L / ticks_hz;
+        if (mul < 4294967296.0L) {
+            *pshift = shift;
+            *pmul = static_cast<u32>(mul);
+            return;
+        }
     }
-    u32 tps32 = static_cast<u32>(tps64);
-    while (tps32 <= scaled64 || (scaled64 & 0xffffffff00000000ull)) {
-        if ((scaled64 & 0xffffffff00000000ull) || (tps32 & 0x80000000))
-            scaled64 >>= 1;
-        else
-            tps32 <<= 1;
-        ++shift;
-    }
-    *pshift = shift;
-    *pmul = static_cast<u32>((scaled64 << 32) / tps32);
+    *pshift = 0;
+    *pmul = 0;
 }
 
 TEST(ClockScale, PvclockFrequency)
@@ -71,7 +69,7 @@ TEST(ClockScale, PvclockFrequency)
     for (u64 hz : { 1000000000ull, 2096001000ull, 2399999000ull, 3700000000ull, 4999999999ull, 800000000ull }) {
         int shift = 0;
         u32 mul = 0;
-        kvm_time_scale(k_s, hz, &shift, &mul);
+        scale_for(hz, &shift, &mul);
         u64 got = pvclock_tsc_hz(mul, shift);
         EXPECT_NEAR(static_cast<double>(got), static_cast<double>(hz), static_cast<double>(hz) * 1e-9 + 2) << hz;
     }
