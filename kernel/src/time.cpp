@@ -139,7 +139,7 @@ void calibrate()
         s_source = stated.source;
         s_uncertainty_ppb = stated.uncertainty_ppb;
     } else {
-        TscMeasurement m = lapic_measure_tsc_hz(nullptr);
+        TscMeasurement m = lapic_measure_tsc_hz();
         hz = m.hz ? m.hz : 1000000000;
         s_source = m.hz ? "local APIC timer" : "none (assumed 1 GHz)";
         s_uncertainty_ppb = m.hz ? m.uncertainty_ppb : ~0ull;

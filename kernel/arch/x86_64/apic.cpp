@@ -261,7 +261,7 @@ void close_calibration_window()
 
 } // namespace
 
-TscMeasurement lapic_measure_tsc_hz(void (*poll)())
+TscMeasurement lapic_measure_tsc_hz()
 {
     if (lapic_setup())
         return TscMeasurement { 0, 0 };
@@ -276,11 +276,8 @@ TscMeasurement lapic_measure_tsc_hz(void (*poll)())
     // Coarse and quick (1 ms, as before): the window that stays open until the timer's first
     // use gives the boot's real figure a few milliseconds later.
     constexpr u32 k_window = 1000000; // APIC counts: ns
-    while (p0.count - lapic_read(k_lapic_current_count) < k_window) {
-        if (poll)
-            poll();
+    while (p0.count - lapic_read(k_lapic_current_count) < k_window)
         arch::pause();
-    }
     TscMeasurement m = measure_between(p0, sample_pair());
     s_window_start = p0;
     s_window_open = true;
