@@ -30,7 +30,7 @@ void end_of_interrupt();
 void timer_arm_ns(u64 ns);
 
 // TSC ticks per second, measured against the APIC timer (kernel/src/time.cpp calls it once, at
-// boot) over 1 ms. The timer keeps counting afterwards, and its first use as a timer ends a
+// boot) over 0.5 ms. The timer keeps counting afterwards, and its first use as a timer ends a
 // second, longer measurement (from this one to then: the rest of the boot), which goes to
 // kernel::clock_better_frequency(). hz 0: no APIC.
 struct TscMeasurement {
