@@ -22,12 +22,6 @@ if(NOT _atoll_list_started)
     set_property(GLOBAL PROPERTY ATOLL_IMAGE_LIST_STARTED TRUE)
 endif()
 
-function(_atoll_c_string out text)
-    string(REPLACE "\\" "\\\\" text "${text}")
-    string(REPLACE "\"" "\\\"" text "${text}")
-    set(${out} "\"${text}\"" PARENT_SCOPE)
-endfunction()
-
 function(add_unikernel name)
     cmake_parse_arguments(PARSE_ARGV 1 U "" "CMDLINE;ROOTFS" "SOURCES;LIBRARIES;PORTS")
     if(U_UNPARSED_ARGUMENTS)
@@ -37,8 +31,6 @@ function(add_unikernel name)
         message(FATAL_ERROR "add_unikernel(${name}): SOURCES is required")
     endif()
 
-    _atoll_c_string(name_c "${name}")
-    _atoll_c_string(cmdline_c "${U_CMDLINE}")
     set(info "${CMAKE_CURRENT_BINARY_DIR}/${name}-image-info.c")
     set(ports_c "")
     if(U_PORTS)
@@ -50,8 +42,8 @@ function(add_unikernel name)
         string(REPLACE ";" "," ports_list "${U_PORTS}")
         set(ports_c "__attribute__((section(\".atoll_ports\"), used)) static const char atoll_ports[] = \"atoll-ports:${ports_list};\";\n")
     endif()
-    file(CONFIGURE OUTPUT "${info}" CONTENT
-        "const char atoll_image_name[] = ${name_c};\nconst char atoll_builtin_cmdline[] = ${cmdline_c};\n${ports_c}")
+    set(ports "${CMAKE_CURRENT_BINARY_DIR}/${name}-ports.c")
+    file(CONFIGURE OUTPUT "${ports}" CONTENT "${ports_c}")
 
     set(rootfs_sources "")
     if(U_ROOTFS)
@@ -73,7 +65,19 @@ function(add_unikernel name)
         set(rootfs_sources "${rootfs_asm}")
     endif()
 
-    add_library(${name}-objects OBJECT ${U_SOURCES} "${info}" ${rootfs_sources})
+    # The image's registration with the kernel (kernel/entry.h): name, command line, root file
+    # system, main().
+    set(has_rootfs 0)
+    if(rootfs_sources)
+        set(has_rootfs 1)
+    endif()
+    execute_process(COMMAND "${ATOLL_ROOT}/toolchain/gen-image-info.sh" "${name}" "${U_CMDLINE}" ${has_rootfs} "${info}"
+        RESULT_VARIABLE info_status)
+    if(NOT info_status EQUAL 0)
+        message(FATAL_ERROR "add_unikernel(${name}): toolchain/gen-image-info.sh failed")
+    endif()
+
+    add_library(${name}-objects OBJECT ${U_SOURCES} "${info}" "${ports}" ${rootfs_sources})
     target_link_libraries(${name}-objects PRIVATE ${U_LIBRARIES})
 
     set(linker_script "${ATOLL_ROOT}/kernel/linker.ld")
@@ -81,7 +85,9 @@ function(add_unikernel name)
         "${ATOLL_SYSROOT}/lib/libc++.a" "${ATOLL_SYSROOT}/lib/libc++abi.a"
         "${ATOLL_SYSROOT}/lib/libunwind.a" "${ATOLL_SYSROOT}/lib/libc.a"
         "${ATOLL_SYSROOT}/lib/libfcontext.a" "${ATOLL_SYSROOT}/lib/libclang_rt.builtins.a")
-    set(link_options "-Wl,-T,${linker_script}" -Wl,--gc-sections -Wl,--eh-frame-hdr
+    # -u: the libOS and the drivers' table are in every image, though nothing below them names
+    # them (they register themselves: kernel/registry.h).
+    set(link_options "-Wl,-T,${linker_script}" -Wl,-u,atoll_libos -Wl,-u,atoll_drivers -Wl,--gc-sections -Wl,--eh-frame-hdr
         -Wl,-z,max-page-size=4096 -Wl,-z,norelro -Wl,--build-id=none)
 
     foreach(stage stage1 dbg)

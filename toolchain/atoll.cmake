@@ -34,7 +34,9 @@ set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)
 # per function so --gc-sections drops what the image does not use, frames probed page by page
 # (none jumps a stack's guard) and stack canaries read from one global (as the sysroot is built:
 # toolchain/build-sysroot.sh).
-set(_atoll_common "-mno-red-zone -fno-omit-frame-pointer -fno-pic -fno-pie -ffunction-sections -fdata-sections -fstack-clash-protection -fstack-protector-strong -mstack-protector-guard=global")
+# Paths under the checkout are recorded relative to it (__FILE__ in VERIFY messages, debug
+# info), so an image's bytes do not depend on where the checkout is.
+set(_atoll_common "-mno-red-zone -fno-omit-frame-pointer -fno-pic -fno-pie -ffunction-sections -fdata-sections -fstack-clash-protection -fstack-protector-strong -mstack-protector-guard=global -ffile-prefix-map=${ATOLL_ROOT}/=")
 set(CMAKE_C_FLAGS_INIT "${_atoll_common}")
 set(CMAKE_ASM_FLAGS_INIT "${_atoll_common}")
 set(CMAKE_CXX_FLAGS_INIT "${_atoll_common} -nostdinc++ -isystem ${ATOLL_SYSROOT}/include/c++/v1")

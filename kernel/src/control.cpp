@@ -5,7 +5,7 @@
 // stops reading the host's FIFO: input waits, it is never dropped.
 #include <kernel/control.h>
 
-#include <kernel/arch.h>
+#include <kernel/arch/cpu.h>
 #include <kernel/console.h>
 #include <kernel/control_protocol.h>
 #include <kernel/dump.h>
@@ -15,7 +15,7 @@
 #include <kernel/sched.h>
 #include <kernel/time.h>
 
-#include "uart16550.h"
+#include <kernel/platform.h>
 
 #include <cstdarg>
 #include <cstdio>
@@ -24,10 +24,6 @@
 namespace atl::kernel {
 
 namespace {
-
-using namespace uart;
-constexpr u16 k_com2 = 0x2f8;
-constexpr u32 k_com2_isa_irq = 3; // ISA IRQ 3 = I/O APIC input 3 on pc, q35 and microvm
 
 constexpr std::size_t k_ring_size = 1024;
 constexpr std::size_t k_thread_stack = 32 * 1024;
@@ -85,14 +81,14 @@ void receive_byte(u8 byte, u64 tsc)
 
 void uart_irq(void*)
 {
-    while (arch::inb(k_com2 + k_lsr) & k_lsr_data_ready) {
+    while (platform::control_port::readable()) {
         if (s_ring_count == k_ring_size) {
             // Full: leave the rest in the UART (and the host's FIFO) until the thread drains.
-            arch::outb(k_com2 + k_ier, 0);
+            platform::control_port::set_receive_interrupt(false);
             s_rx_masked = true;
             break;
         }
-        u8 byte = arch::inb(k_com2 + k_rbr);
+        u8 byte = platform::control_port::read();
         receive_byte(byte, arch::read_tsc());
     }
     if (s_ring_count)
@@ -103,14 +99,14 @@ void uart_irq(void*)
 bool wait_thr_empty(u64* give_up)
 {
     for (int spin = 0; spin < 1000; ++spin) {
-        if (arch::inb(k_com2 + k_lsr) & k_lsr_thr_empty)
+        if (platform::control_port::writable())
             return true;
         arch::pause();
     }
     // QEMU cannot write to the host's FIFO (full: nobody reads it). Sleep, briefly, a while.
     if (!*give_up)
         *give_up = monotonic_ns() + k_output_patience_ns;
-    while (!(arch::inb(k_com2 + k_lsr) & k_lsr_thr_empty)) {
+    while (!(platform::control_port::writable())) {
         if (monotonic_ns() > *give_up)
             return false;
         IrqState st = irq_save();
@@ -137,7 +133,7 @@ void uart_write(const char* s, std::size_t n, u64* first_tsc = nullptr)
         }
         if (i == 0 && first_tsc)
             *first_tsc = arch::read_tsc();
-        arch::outb(k_com2 + k_thr, static_cast<u8>(s[i]));
+        platform::control_port::write(static_cast<u8>(s[i]));
     }
 }
 
@@ -415,7 +411,7 @@ void control_thread(void*)
         }
         if (s_rx_masked && s_ring_count < k_ring_size / 2) {
             s_rx_masked = false;
-            arch::outb(k_com2 + k_ier, k_ier_rx); // bytes still in the UART interrupt again
+            platform::control_port::set_receive_interrupt(true); // bytes still in the UART interrupt again
         }
         irq_restore(st);
         // The host is writing, so it is there again to read.
@@ -464,16 +460,16 @@ bool control_clock_detect()
     if (s_looked)
         return s_clock_host;
     s_looked = true;
-    if (!present(k_com2, 0xa5))
+    if (!platform::control_port::present())
         return false;
     // (Its line settings are control_init's: receiving needs none under QEMU.)
     // A byte waiting this early was written before the guest started: the relay's
     // announcement, "host-clock", whose 'h' is all that waits (the FIFO is off: QEMU holds one
     // byte).
-    if (!(arch::inb(k_com2 + k_lsr) & k_lsr_data_ready))
+    if (!(platform::control_port::readable()))
         return false;
     u64 first_tsc = arch::read_tsc();
-    u8 first = arch::inb(k_com2 + k_rbr);
+    u8 first = platform::control_port::read();
     if (first != 'h') {
         receive_byte(first, first_tsc); // someone else's early command: the thread's
         return false;
@@ -485,9 +481,9 @@ bool control_clock_detect()
     // guest reads the receive register, not when the FIFO is switched on: hence the read (of
     // an empty FIFO: 0; else a byte of the announcement), without which input waited 10-15 ms
     // for QEMU's main loop to wake for something else.
-    arch::outb(k_com2 + k_fcr, k_fcr_enable);
+    platform::control_port::enable_fifo();
     s_skip_line = true;
-    if (u8 b = arch::inb(k_com2 + k_rbr))
+    if (u8 b = platform::control_port::read())
         receive_byte(b, arch::read_tsc());
     s_clock_host = true;
     clock_host_announced();
@@ -496,22 +492,21 @@ bool control_clock_detect()
 
 const char* control_init()
 {
-    if (!present(k_com2, 0xa5))
+    if (!platform::control_port::present())
         return nullptr;
-    init_115200_8n1(k_com2);
     // The FIFOs are not switched on here: that empties the receive side in QEMU, and a
     // command the host wrote before the guest booted waits there. (They are on already when
     // `atoll run`'s relay announced itself; see control_clock_detect.)
-    arch::outb(k_com2 + k_mcr, 0x0b); // DTR, RTS, OUT2 (the interrupt line's gate on a PC)
+    platform::control_port::init();
     u32 vector = allocate_irq(uart_irq, nullptr);
     if (!vector)
         return "no free interrupt vector";
-    if (!route_gsi(k_com2_isa_irq, vector, false))
+    if (!platform::route_gsi(platform::control_port::gsi(), vector, false))
         return "cannot route IRQ 3 through the I/O APIC";
     if (!create_kernel_thread(control_thread, nullptr, "control", k_thread_stack))
         return "out of memory for its thread";
     (void)register_dump_section("clock", dump_clock);
-    arch::outb(k_com2 + k_ier, k_ier_rx);
+    platform::control_port::set_receive_interrupt(true);
     return nullptr;
 }
 

@@ -128,7 +128,7 @@ void snapshot(const Thread* t, ThreadSnapshot* s)
     bool live = f && fa >= s->sp && (!t->stack_high || fa + sizeof(*f) <= t->stack_high);
     if (live && n < k_max_frames && access_ok(fa, sizeof(*f), false)) {
         s->interrupted_at = static_cast<u8>(n);
-        n += collect_backtrace(f->rip, f->rbp, s->frames + n, k_max_frames - n);
+        n += collect_backtrace(f->pc(), f->fp(), s->frames + n, k_max_frames - n);
     }
     s->frame_count = static_cast<u8>(n);
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-#include <kernel/arch.h>
+#include <kernel/arch/cpu.h>
+#include <kernel/arch/mmu.h>
 #include <kernel/interrupts.h>
 #include <kernel/memory.h>
 #include <kernel/paging.h>
@@ -52,11 +53,11 @@ u64& s_generation = detail::g_tables_generation;
 void flush(u64 start, u64 size)
 {
     if (size > 64 * k_page_size) {
-        arch::write_cr3(arch::read_cr3());
+        arch::flush_tlb_all();
         return;
     }
     for (u64 a = start; a < start + size; a += k_page_size)
-        arch::invlpg(a);
+        arch::flush_tlb_page(a);
 }
 
 } // namespace
@@ -97,8 +98,7 @@ const char* paging_init(const MemoryMapEntry* map, std::size_t count)
         if (p.end > p.start && !s_tables->map(p.start, p.start, align_up(p.end, k_page_size) - p.start, p.access))
             return "out of memory for page tables";
     }
-    arch::enable_write_protect();
-    arch::write_cr3(root);
+    arch::activate_page_tables(root);
     return nullptr;
 }
 

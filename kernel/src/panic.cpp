@@ -6,7 +6,6 @@
 #include <kernel/sched.h>
 #include <kernel/panic.h>
 #include <kernel/platform.h>
-#include <kernel/stack.h>
 
 #include <cstdarg>
 #include <cstdio>
@@ -22,32 +21,13 @@ namespace {
 
 bool s_panicking = false;
 
-const char* exception_name(u64 v)
-{
-    static const char* const names[32] = { "divide error (#DE)", "debug (#DB)", "NMI",
-        "breakpoint (#BP)", "overflow (#OF)", "bound range (#BR)", "invalid opcode (#UD)",
-        "device not available (#NM)", "double fault (#DF)", "coprocessor overrun",
-        "invalid TSS (#TS)", "segment not present (#NP)", "stack fault (#SS)",
-        "general protection fault (#GP)", "page fault (#PF)", "reserved 15",
-        "x87 floating point (#MF)", "alignment check (#AC)", "machine check (#MC)",
-        "SIMD floating point (#XM)", "virtualization (#VE)", "control protection (#CP)",
-        "reserved 22", "reserved 23", "reserved 24", "reserved 25", "reserved 26", "reserved 27",
-        "hypervisor injection (#HV)", "VMM communication (#VC)", "security (#SX)", "reserved 31" };
-    return v < 32 ? names[v] : "unknown";
-}
+} // namespace
 
-int exit_code_for(u64 vector)
+bool panic_started()
 {
-    switch (vector) {
-    case 0:
-    case 16:
-    case 19:
-        return k_exit_sigfpe;
-    case 6:
-        return k_exit_sigill;
-    default:
-        return k_exit_sigsegv;
-    }
+    bool was = s_panicking;
+    s_panicking = true;
+    return was;
 }
 
 void print_location(u64 addr)
@@ -58,8 +38,6 @@ void print_location(u64 addr)
     else
         console_printf("??");
 }
-
-} // namespace
 
 // Walks the frame-pointer chain (every object in the image keeps frame pointers). Each frame
 // is checked to be mapped, aligned and moving up the stack before it is read.
@@ -96,46 +74,6 @@ void print_backtrace(u64 rip, u64 rbp, bool rip_is_return)
     out.flush();
 }
 
-namespace {
-
-char s_hint[160];
-
-// What a page fault most likely was, from where it hit.
-const char* fault_hint(u64 cr2, u64 error, u64 rsp)
-{
-    if (cr2 < k_page_size)
-        return ": null pointer dereference";
-    StackArea stack;
-    if (!(error & 1) && stack_find(cr2, &stack)) {
-        switch (stack_last_failure()) {
-        case StackGrowth::OutOfMemory: return ": STACK OVERFLOW: out of memory for the stack to grow";
-        case StackGrowth::AllocatorBusy: return ": the stack had to grow inside the page allocator (kernel bug: too little stack margin)";
-        default:
-            std::snprintf(s_hint, sizeof(s_hint), ": STACK OVERFLOW: the stack reached its limit of %llu KiB (RLIMIT_STACK; atoll.stack=SIZE sets it)",
-                static_cast<unsigned long long>((stack.high - stack.limit_low) >> 10));
-            return s_hint;
-        }
-    }
-    Access access = Access::None;
-    bool mapped = query_access(cr2, &access);
-    bool inaccessible = !mapped || access == Access::None;
-    // A stack overflow touches an inaccessible page (a guard page) just below the stack
-    // pointer: a push, a call, or a local array in a new frame.
-    bool near_sp = cr2 >= rsp ? cr2 - rsp < k_page_size : rsp - cr2 < 256 * 1024;
-    if (inaccessible && near_sp)
-        return ": STACK OVERFLOW (the stack's guard page)";
-    if ((error & 2) && mapped && (access == Access::Read || access == Access::ReadExec))
-        return in_image_readonly(cr2) ? ": write to read-only memory (the image's code or constants)"
-                                      : ": write to read-only memory";
-    if ((error & 16) && mapped)
-        return ": executing non-executable memory";
-    if (cr2 < k_low_memory_end)
-        return ": address in the unmapped first megabyte (a bad pointer)";
-    return "";
-}
-
-} // namespace
-
 const char* symbolize(u64 addr, u64* offset)
 {
     if (!atoll_symtab)
@@ -160,11 +98,10 @@ const char* symbolize(u64 addr, u64* offset)
 
 void panic(const char* fmt, ...)
 {
-    if (s_panicking) {
+    if (panic_started()) {
         console_printf("atoll: panic while panicking\n");
-        shutdown(k_exit_sigabrt);
+        platform::shutdown(k_exit_sigabrt);
     }
-    s_panicking = true;
     char buf[400];
     va_list ap;
     va_start(ap, fmt);
@@ -175,46 +112,7 @@ void panic(const char* fmt, ...)
     auto* frame = static_cast<const u64*>(__builtin_frame_address(0));
     print_backtrace(reinterpret_cast<u64>(__builtin_return_address(0)), frame[0], true);
     console_printf("atoll: exiting with code %d\n", k_exit_sigabrt);
-    shutdown(k_exit_sigabrt);
-}
-
-void panic_from_exception(const arch::InterruptFrame& f)
-{
-    if (s_panicking) {
-        console_printf("atoll: %s while panicking at rip=0x%llx\n", exception_name(f.vector),
-            static_cast<unsigned long long>(f.rip));
-        shutdown(k_exit_sigabrt);
-    }
-    s_panicking = true;
-    using ull = unsigned long long;
-    console_printf("atoll: panic: %s at rip=0x%016llx in ", exception_name(f.vector), static_cast<ull>(f.rip));
-    print_location(f.rip);
-    console_printf("\n");
-    console_printf("  vector %llu, error code 0x%llx", static_cast<ull>(f.vector), static_cast<ull>(f.error_code));
-    if (f.vector == 14) {
-        u64 cr2 = arch::read_cr2();
-        u64 e = f.error_code;
-        console_printf(" (%s, %s%s)\n  faulting address 0x%016llx%s", (e & 2) ? "write" : ((e & 16) ? "instruction fetch" : "read"),
-            (e & 1) ? "protection violation" : "page not present", (e & 8) ? ", reserved bit" : "",
-            static_cast<ull>(cr2), fault_hint(cr2, e, f.rsp));
-    }
-    console_printf("\n");
-    if (Thread* t = current())
-        console_printf("  thread %d (%s)\n", t->tid, t->name);
-    console_printf("  rax=%016llx rbx=%016llx rcx=%016llx rdx=%016llx\n", static_cast<ull>(f.rax),
-        static_cast<ull>(f.rbx), static_cast<ull>(f.rcx), static_cast<ull>(f.rdx));
-    console_printf("  rsi=%016llx rdi=%016llx rbp=%016llx rsp=%016llx\n", static_cast<ull>(f.rsi),
-        static_cast<ull>(f.rdi), static_cast<ull>(f.rbp), static_cast<ull>(f.rsp));
-    console_printf("  r8 =%016llx r9 =%016llx r10=%016llx r11=%016llx\n", static_cast<ull>(f.r8),
-        static_cast<ull>(f.r9), static_cast<ull>(f.r10), static_cast<ull>(f.r11));
-    console_printf("  r12=%016llx r13=%016llx r14=%016llx r15=%016llx\n", static_cast<ull>(f.r12),
-        static_cast<ull>(f.r13), static_cast<ull>(f.r14), static_cast<ull>(f.r15));
-    console_printf("  rflags=%016llx cs=%llx ss=%llx fs_base=%016llx\n", static_cast<ull>(f.rflags),
-        static_cast<ull>(f.cs), static_cast<ull>(f.ss), static_cast<ull>(arch::fs_base()));
-    print_backtrace(f.rip, f.rbp);
-    int code = exit_code_for(f.vector);
-    console_printf("atoll: exiting with code %d\n", code);
-    shutdown(code);
+    platform::shutdown(k_exit_sigabrt);
 }
 
 } // namespace atl::kernel

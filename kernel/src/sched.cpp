@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
-#include <kernel/arch.h>
+#include <kernel/arch/context.h>
+#include <kernel/arch/cpu.h>
+#include <kernel/arch/timer.h>
 #include <kernel/console.h>
 #include <kernel/interrupts.h>
 #include <kernel/memory.h>
@@ -113,11 +115,11 @@ void arm_timer()
             next = slice_end;
     }
     if (!next) {
-        timer_arm_ns(0);
+        arch::timer_arm_ns(0);
         return;
     }
     u64 now = monotonic_ns();
-    timer_arm_ns(next > now ? next - now : 1);
+    arch::timer_arm_ns(next > now ? next - now : 1);
 }
 
 void finish_pending_exit()
@@ -348,10 +350,7 @@ bool saved_frame(const Thread* t, u64* rip, u64* rbp)
 {
     if (t == s_current || !t->context)
         return false;
-    // Boost.Context's x86_64 frame: mxcsr/x87 cw, r12-r15, rbx, rbp, rip.
-    auto* saved = static_cast<const u64*>(t->context);
-    *rbp = saved[6];
-    *rip = saved[7];
+    arch::saved_context_frame(t->context, rip, rbp);
     return true;
 }
 

@@ -2,7 +2,7 @@
 // Growable stacks (stack.h). Reservations live in a window of their own, so a stack's
 // neighbours are never program data: what lies below a reservation is its gap, never mapped.
 
-#include <kernel/arch.h>
+#include <kernel/arch/cpu.h>
 #include <kernel/interrupts.h>
 #include <kernel/memory.h>
 #include <kernel/paging.h>

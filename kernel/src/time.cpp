@@ -2,7 +2,9 @@
 // The clocks (kernel/time.h; kernel/DESIGN.md, "Time"). Everything here that changes the clock
 // runs with interrupts off and bumps g_clock.sequence around the change, so that readers
 // without the kernel lock (clock_gettime) retry instead of mixing old and new values.
-#include <kernel/arch.h>
+#include <kernel/arch/cpu.h>
+#include <kernel/arch/timer.h>
+#include <kernel/platform.h>
 #include <kernel/console.h>
 #include <kernel/control.h>
 #include <kernel/interrupts.h>
@@ -97,33 +99,6 @@ void take_pending_realtime()
     end_change();
 }
 
-u8 cmos(u8 reg)
-{
-    arch::outb(0x70, reg);
-    return arch::inb(0x71);
-}
-
-bool read_cmos_time(u64* unix_ns)
-{
-    if (cmos(0x0a) == 0xff) // no RTC (microvm with rtc=off): the bus floats high
-        return false;
-    for (int i = 0; i < 100000 && (cmos(0x0a) & 0x80); ++i) // update in progress
-        arch::pause();
-    u8 sec = cmos(0), min = cmos(2), hour = cmos(4), day = cmos(7), mon = cmos(8), year = cmos(9);
-    u8 status_b = cmos(0x0b);
-    auto bin = [&](u8 v) -> unsigned { return (status_b & 4) ? v : (v & 0x0f) + (v >> 4) * 10; };
-    bool pm = !(status_b & 2) && (hour & 0x80);
-    unsigned h = bin(hour & 0x7f);
-    if (pm)
-        h = (h % 12) + 12;
-    unsigned m = bin(mon), d = bin(day);
-    if (m < 1 || m > 12 || d < 1 || d > 31 || h > 23 || bin(min) > 59 || bin(sec) > 60)
-        return false;
-    i64 days = days_from_civil(2000 + bin(year), m, d);
-    *unix_ns = static_cast<u64>(((days * 24 + h) * 60 + bin(min)) * 60 + bin(sec)) * 1000000000ull;
-    return true;
-}
-
 // The first use: the frequency from the platform, else measured against the APIC timer; then
 // the wall clock from the best source there is until the host's clock answers: KVM's wall
 // clock (the host's, now), else the boot parameter (the host's, before QEMU started), else the
@@ -139,7 +114,7 @@ void calibrate()
         s_source = stated.source;
         s_uncertainty_ppb = stated.uncertainty_ppb;
     } else {
-        TscMeasurement m = lapic_measure_tsc_hz();
+        arch::TscMeasurement m = arch::measure_tsc_hz();
         hz = m.hz ? m.hz : 1000000000;
         s_source = m.hz ? "local APIC timer" : "none (assumed 1 GHz)";
         s_uncertainty_ppb = m.hz ? m.uncertainty_ppb : ~0ull;
@@ -252,7 +227,7 @@ u64 realtime_ns()
     take_pending_realtime();
     if (!s_realtime_known) {
         u64 ns = 0;
-        if (!read_cmos_time(&ns))
+        if (!platform::read_wall_clock(&ns))
             log("no wall-clock source (no atoll.realtime=, no host, no RTC): time starts at 1970");
         set_realtime_base(ns);
     }

@@ -4,7 +4,7 @@
 #include "syscalls.h"
 #include "thread_state.h"
 
-#include <drivers/net_device.h>
+#include <drivers/entropy.h>
 #include "vfs.h"
 
 #include <kernel/arch.h>
@@ -37,7 +37,7 @@ void print_bootstats(int code);
 void sys_exit_group(long code)
 {
     print_bootstats(static_cast<int>(code & 0xff));
-    kernel::shutdown(static_cast<int>(code & 0xff));
+    platform::shutdown(static_cast<int>(code & 0xff));
 }
 
 long sys_arch_prctl(long code, long addr)

@@ -166,7 +166,7 @@ void deliver(const PendingSignal& p)
     if (act.handler == SIG_DFL || sig == SIGKILL || sig == SIGSTOP) {
         kernel::irq_save();
         kernel::log("terminated by %s (%d)", signal_name(sig), sig);
-        kernel::shutdown(128 + sig);
+        platform::shutdown(128 + sig);
     }
     ProcThread& me = self();
     unsigned long saved = me.sig_blocked;
@@ -545,7 +545,7 @@ long sys_rt_sigreturn()
     auto* frame = static_cast<const u64*>(__builtin_frame_address(0));
     kernel::print_backtrace(reinterpret_cast<u64>(__builtin_return_address(0)), frame[0]);
     kernel::log("terminated by %s (%d)", signal_name(SIGSEGV), SIGSEGV);
-    kernel::shutdown(kernel::k_exit_sigsegv);
+    platform::shutdown(kernel::k_exit_sigsegv);
 }
 
 } // namespace atl::libos

@@ -139,48 +139,14 @@ long gen_meminfo(char* buf, std::size_t cap)
 
 long gen_cpuinfo(char* buf, std::size_t cap)
 {
-    u32 a, b, c, d;
-    char vendor[13] = {};
-    arch::cpuid(0, 0, &a, &b, &c, &d);
-    std::memcpy(vendor, &b, 4);
-    std::memcpy(vendor + 4, &d, 4);
-    std::memcpy(vendor + 8, &c, 4);
-    char brand[49] = "unknown";
-    arch::cpuid(0x80000000, 0, &a, &b, &c, &d);
-    if (a >= 0x80000004) {
-        for (u32 leaf = 0; leaf < 3; ++leaf) {
-            u32 r[4];
-            arch::cpuid(0x80000002 + leaf, 0, &r[0], &r[1], &r[2], &r[3]);
-            std::memcpy(brand + leaf * 16, r, 16);
-        }
-        brand[48] = '\0';
-    }
-    arch::cpuid(1, 0, &a, &b, &c, &d);
-    unsigned family = (a >> 8) & 0xf, model = (a >> 4) & 0xf, stepping = a & 0xf;
-    if (family == 0xf)
-        family += (a >> 20) & 0xff;
-    if (family >= 6)
-        model += ((a >> 16) & 0xf) << 4;
-    struct Flag {
-        u32 reg; // 0 = edx, 1 = ecx
-        u32 bit;
-        const char* name;
-    };
-    static const Flag k_flags[] = { { 0, 0, "fpu" }, { 0, 4, "tsc" }, { 0, 15, "cmov" }, { 0, 23, "mmx" },
-        { 0, 25, "sse" }, { 0, 26, "sse2" }, { 1, 0, "pni" }, { 1, 9, "ssse3" }, { 1, 19, "sse4_1" },
-        { 1, 20, "sse4_2" }, { 1, 23, "popcnt" }, { 1, 25, "aes" }, { 1, 26, "xsave" }, { 1, 28, "avx" },
-        { 1, 30, "rdrand" }, { 1, 31, "hypervisor" } };
-    char flags[512] = "";
-    std::size_t used = 0;
-    for (const Flag& f : k_flags) {
-        if (((f.reg ? c : d) >> f.bit) & 1)
-            used += static_cast<std::size_t>(std::snprintf(flags + used, sizeof(flags) - used, "%s%s", used ? " " : "", f.name));
-    }
+    arch::CpuDescription cpu;
+    arch::describe_cpu(&cpu);
     unsigned long long khz = kernel::tsc_hz() / 1000;
     return std::snprintf(buf, cap,
         "processor\t: 0\nvendor_id\t: %s\ncpu family\t: %u\nmodel\t\t: %u\nmodel name\t: %s\n"
         "stepping\t: %u\ncpu MHz\t\t: %llu.%03llu\ncpu cores\t: 1\nflags\t\t: %s\nbogomips\t: %llu.%02llu\n\n",
-        vendor, family, model, brand, stepping, khz / 1000, khz % 1000, flags, khz / 500, (khz / 5) % 100);
+        cpu.vendor, cpu.family, cpu.model, cpu.model_name, cpu.stepping, khz / 1000, khz % 1000, cpu.flags, khz / 500,
+        (khz / 5) % 100);
 }
 
 // /proc/self/status: the lines programs read for their identity, as Linux formats them.

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Fuzz target: virtio-net's receive path (drivers/virtio/src/net_rx.h, as the driver in
+// Fuzz target: virtio-net's receive path (drivers/virtio/net/net_rx.h, as the driver in
 // net.cpp runs it) over a real Virtqueue whose device fills receive buffers as the input says:
 // any num_buffers in the header, any used length (below the header, past the buffer), used
 // entries for heads it never got. Every frame handed up must fit the reassembly buffer and

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Fuzz target: the split virtqueue (drivers/virtio/src/virtqueue.cpp) against a device that
+// Fuzz target: the split virtqueue (drivers/virtio/virtqueue/virtqueue.cpp) against a device that
 // writes whatever the input says into the memory it shares with the driver: used entries with
 // any id and length, any used idx, any bytes anywhere in the rings. The driver's calls are
 // interleaved as the input says too. Whatever the device does, the driver must only ever hand

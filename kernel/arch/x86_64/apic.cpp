@@ -1,9 +1,17 @@
 // SPDX-License-Identifier: MIT
 // Local APIC (xAPIC registers, Intel SDM Vol. 3A §11) and the legacy PIC, which is only
 // remapped and masked so its spurious interrupts cannot land on exception vectors.
-#include <kernel/arch.h>
+#include <kernel/arch/cpu.h>
+#include <kernel/arch/frame.h>
+#include <kernel/arch/io.h>
+#include <kernel/arch/mmu.h>
+#include <kernel/arch/context.h>
+#include <kernel/arch/timer.h>
+
+#include <arch/x86_64/io.h>
 #include <kernel/interrupts.h>
 #include <kernel/paging.h>
+#include <kernel/platform.h>
 #include <kernel/panic.h>
 #include <kernel/sched.h>
 #include <kernel/time.h>
@@ -16,6 +24,8 @@ bool atoll_have_xsave = false;
 namespace atl::kernel {
 
 void scheduler_timer_interrupt(); // kernel/src/sched.cpp
+
+using arch::TscMeasurement;
 
 namespace {
 
@@ -108,18 +118,7 @@ void timer_irq(void*)
 
 const char* interrupts_init()
 {
-    // 8259s: ICW1-4 with vector bases 32 and 40, then mask every line.
-    arch::outb(0x20, 0x11);
-    arch::outb(0xa0, 0x11);
-    arch::outb(0x21, 32);
-    arch::outb(0xa1, 40);
-    arch::outb(0x21, 4);
-    arch::outb(0xa1, 2);
-    arch::outb(0x21, 1);
-    arch::outb(0xa1, 1);
-    arch::outb(0x21, 0xff);
-    arch::outb(0xa1, 0xff);
-
+    platform::interrupt_controller_init();
     if (const char* err = lapic_setup())
         return err;
 
@@ -147,33 +146,6 @@ u32 allocate_irq(IrqHandler handler, void* context)
 
 void end_of_interrupt() { lapic_write(k_lapic_eoi, 0); }
 
-bool route_gsi(u32 gsi, u32 vector, bool level_triggered)
-{
-    // The I/O APIC at its architectural default address (pc, q35 and microvm put it there;
-    // FIXME: take it from the ACPI MADT when there is one).
-    constexpr u64 k_ioapic = 0xfec00000;
-    static bool mapped = false;
-    if (!mapped) {
-        if (!map_mmio(k_ioapic, k_page_size))
-            return false;
-        mapped = true;
-    }
-    auto* sel = reinterpret_cast<volatile u32*>(k_ioapic);
-    auto* win = reinterpret_cast<volatile u32*>(k_ioapic + 0x10);
-    *sel = 1;
-    u32 entries = ((*win >> 16) & 0xff) + 1;
-    if (gsi >= entries)
-        return false;
-    // Intel 82093AA §3.2.4: vector, fixed delivery, physical destination, active high,
-    // edge or level, unmasked; destination APIC ID 0 in the high word.
-    u32 low = vector | (level_triggered ? (1u << 15) : 0);
-    *sel = 0x10 + 2 * gsi + 1;
-    *win = 0;
-    *sel = 0x10 + 2 * gsi;
-    *win = low;
-    return true;
-}
-
 bool register_irq(u32 vector, IrqHandler handler, void* context)
 {
     if (vector < k_vector_first_device || vector > k_vector_last_device || s_handlers[vector].fn)
@@ -181,6 +153,12 @@ bool register_irq(u32 vector, IrqHandler handler, void* context)
     s_handlers[vector] = { handler, context };
     return true;
 }
+
+} // namespace atl::kernel
+
+namespace atl::arch {
+
+using namespace kernel;
 
 void timer_arm_ns(u64 ns)
 {
@@ -197,9 +175,13 @@ void timer_arm_ns(u64 ns)
     lapic_write(k_lapic_initial_count, static_cast<u32>(ns == 0 ? 0 : (ns > k_max ? k_max : ns)));
 }
 
+} // namespace atl::arch
+
+namespace atl::kernel {
+
 namespace {
 
-// The calibration (lapic_measure_tsc_hz): each end of a window is a pair (TSC, APIC count)
+// The calibration (arch::measure_tsc_hz): each end of a window is a pair (TSC, APIC count)
 // whose TSC is the middle of two reads around the count's read, and whose error is at most
 // half their distance. Under TCG the distance varies: a first run of the code is translated
 // between the reads, and QEMU's I/O thread can hold the lock every device access takes (a
@@ -261,7 +243,13 @@ void close_calibration_window()
 
 } // namespace
 
-TscMeasurement lapic_measure_tsc_hz()
+} // namespace atl::kernel
+
+namespace atl::arch {
+
+using namespace kernel;
+
+TscMeasurement measure_tsc_hz()
 {
     if (lapic_setup())
         return TscMeasurement { 0, 0 };
@@ -284,6 +272,10 @@ TscMeasurement lapic_measure_tsc_hz()
     s_window_open = true;
     return m;
 }
+
+} // namespace atl::arch
+
+namespace atl::kernel {
 
 IrqState irq_save()
 {

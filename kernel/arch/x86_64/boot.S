@@ -2,7 +2,7 @@
 // PVH entry (Xen "HVM direct boot ABI"; QEMU -kernel, Firecracker, Cloud Hypervisor and Xen all
 // use it): the loader enters pvh_entry32 in 32-bit protected mode, paging off, flat segments,
 // %ebx = physical address of struct hvm_start_info. We build an identity map of the first
-// 4 GiB with 2 MiB pages, enter long mode and call atoll_main(start_info) in C++.
+// 4 GiB with 2 MiB pages, enter long mode and call atoll_kernel_main(start_info) in C++ (kernel/src/start.cpp).
 
 #define XEN_ELFNOTE_PHYS32_ENTRY 18
 #define CR0_PE (1 << 0)
@@ -164,7 +164,7 @@ long_mode_entry:
 7:  fninit
     mov boot_start_info(%rip), %edi
     xor %ebp, %ebp              // the backtrace stops here
-    call atoll_main
+    call atoll_kernel_main
 9:  cli
     hlt
     jmp 9b

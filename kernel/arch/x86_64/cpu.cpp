@@ -1,5 +1,12 @@
 // SPDX-License-Identifier: MIT
-#include <kernel/arch.h>
+#include <kernel/arch/cpu.h>
+#include <kernel/arch/frame.h>
+#include <kernel/arch/io.h>
+#include <kernel/arch/mmu.h>
+#include <kernel/arch/context.h>
+#include <kernel/arch/timer.h>
+
+#include <arch/x86_64/io.h>
 #include <kernel/interrupts.h>
 #include <kernel/paging.h>
 #include <kernel/panic.h>
@@ -36,6 +43,75 @@ void cpuid(u32 leaf, u32 sub, u32* a, u32* b, u32* c, u32* d)
 {
     asm volatile("cpuid" : "=a"(*a), "=b"(*b), "=c"(*c), "=d"(*d) : "a"(leaf), "c"(sub));
 }
+void activate_page_tables(u64 root)
+{
+    enable_write_protect();
+    write_cr3(root);
+}
+
+void flush_tlb_all() { write_cr3(read_cr3()); }
+void flush_tlb_page(u64 addr) { invlpg(addr); }
+
+void saved_context_frame(const void* context, u64* pc, u64* fp)
+{
+    // Boost.Context's x86_64 frame: mxcsr/x87 cw, r12-r15, rbx, rbp, rip.
+    auto* saved = static_cast<const u64*>(context);
+    *fp = saved[6];
+    *pc = saved[7];
+}
+
+void describe_cpu(CpuDescription* out)
+{
+    u32 a, b, c, d;
+    std::memset(out, 0, sizeof(*out));
+    cpuid(0, 0, &a, &b, &c, &d);
+    std::memcpy(out->vendor, &b, 4);
+    std::memcpy(out->vendor + 4, &d, 4);
+    std::memcpy(out->vendor + 8, &c, 4);
+    std::memcpy(out->model_name, "unknown", 8);
+    cpuid(0x80000000, 0, &a, &b, &c, &d);
+    if (a >= 0x80000004) {
+        for (u32 leaf = 0; leaf < 3; ++leaf) {
+            u32 r[4];
+            cpuid(0x80000002 + leaf, 0, &r[0], &r[1], &r[2], &r[3]);
+            std::memcpy(out->model_name + leaf * 16, r, 16);
+        }
+        out->model_name[48] = '\0';
+    }
+    cpuid(1, 0, &a, &b, &c, &d);
+    unsigned family = (a >> 8) & 0xf, model = (a >> 4) & 0xf;
+    out->stepping = a & 0xf;
+    if (family == 0xf)
+        family += (a >> 20) & 0xff;
+    if (family >= 6)
+        model += ((a >> 16) & 0xf) << 4;
+    out->family = family;
+    out->model = model;
+    struct Flag {
+        u32 reg; // 0 = edx, 1 = ecx
+        u32 bit;
+        const char* name;
+    };
+    static const Flag k_flags[] = { { 0, 0, "fpu" }, { 0, 4, "tsc" }, { 0, 15, "cmov" }, { 0, 23, "mmx" },
+        { 0, 25, "sse" }, { 0, 26, "sse2" }, { 1, 0, "pni" }, { 1, 9, "ssse3" }, { 1, 19, "sse4_1" },
+        { 1, 20, "sse4_2" }, { 1, 23, "popcnt" }, { 1, 25, "aes" }, { 1, 26, "xsave" }, { 1, 28, "avx" },
+        { 1, 30, "rdrand" }, { 1, 31, "hypervisor" } };
+    std::size_t used = 0;
+    for (const Flag& f : k_flags) {
+        u32 reg = f.reg == 0 ? d : c;
+        if (!(reg & (1u << f.bit)))
+            continue;
+        std::size_t n = std::strlen(f.name);
+        if (used + n + 2 > sizeof(out->flags))
+            break;
+        if (used)
+            out->flags[used++] = ' ';
+        std::memcpy(out->flags + used, f.name, n);
+        used += n;
+    }
+    out->flags[used] = '\0';
+}
+
 u64 read_cr2()
 {
     u64 v;
@@ -260,6 +336,7 @@ namespace atl::kernel {
 namespace {
 
 bool (*s_fault_signal_hook)(int sig, u64 sp, u64* stack_top) = nullptr;
+FaultEntry s_fault_entry = nullptr;
 
 struct FaultSignal {
     int sig = 0;
@@ -321,9 +398,19 @@ bool redirect_to_signal(arch::InterruptFrame* frame)
 
 } // namespace
 
-void set_fault_signal_hook(bool (*wants)(int sig, u64 sp, u64* stack_top)) { s_fault_signal_hook = wants; }
+void set_fault_signal_hook(bool (*wants)(int sig, u64 sp, u64* stack_top), FaultEntry entry)
+{
+    s_fault_signal_hook = wants;
+    s_fault_entry = entry;
+}
 
 } // namespace atl::kernel
+
+// isr.S (atoll_fault_trampoline), on the faulting thread's stack: the libOS's handler.
+extern "C" void atoll_fault_dispatch(const atl::arch::InterruptFrame* context, long sig, long code, atl::u64 addr)
+{
+    atl::kernel::s_fault_entry(context, sig, code, addr);
+}
 
 extern "C" void atoll_exception(atl::arch::InterruptFrame* frame)
 {

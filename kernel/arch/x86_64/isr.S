@@ -103,10 +103,10 @@ isr_common:
     .global atoll_fault_trampoline
     .type atoll_fault_trampoline, @function
 atoll_fault_trampoline:
-    // The arguments are already where atoll_fault_entry(ctx, sig, code, addr) wants them.
+    // The arguments are already where atoll_fault_dispatch(ctx, sig, code, addr) wants them.
     mov %rdi, %rbx              // callee-saved: the context, to come back to
     xor %ebp, %ebp              // backtraces stop here
-    call atoll_fault_entry      // %rsp is 16-byte aligned at the call
+    call atoll_fault_dispatch   // %rsp is 16-byte aligned at the call
     mov %rbx, %rsp
     POP_GPRS
     add $16, %rsp               // vector, error code

@@ -4,7 +4,14 @@
 // hypervisor frequency leaf 0x40000010 (VMware's convention, which KVM and QEMU offer with
 // invtsc), and KVM's pvclock (Documentation/virt/kvm/x86/msr.rst: MSR_KVM_SYSTEM_TIME_NEW,
 // MSR_KVM_WALL_CLOCK_NEW). QEMU's TCG offers none of them: there the kernel measures.
-#include <kernel/arch.h>
+#include <kernel/arch/cpu.h>
+#include <kernel/arch/frame.h>
+#include <kernel/arch/io.h>
+#include <kernel/arch/mmu.h>
+#include <kernel/arch/context.h>
+#include <kernel/arch/timer.h>
+
+#include <arch/x86_64/io.h>
 #include <kernel/clock_discipline.h>
 #include <kernel/paging.h>
 

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-// The host's control channel into a running guest: a second 16550 UART (COM2, I/O port 0x2f8,
-// ISA IRQ 3 through the I/O APIC), which `atoll run` connects to a pair of FIFOs. A kernel
+// The host's control channel into a running guest: the platform's control port (kvm: a second
+// 16550 UART, COM2), which `atoll run` connects to a pair of FIFOs. A kernel
 // thread reads line commands from it (kernel/control_protocol.h: `dump [ID]`, `signal N`)
 // and writes the replies and state dumps back on it. Without the UART (another VMM) there
 // is no channel and nothing runs.

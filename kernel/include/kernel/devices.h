@@ -6,6 +6,7 @@
 // phase asks the platform for every device it knows (platform::discover_devices) and gives
 // each to the first driver in the table that matches it.
 
+#include <kernel/cmdline.h>
 #include <kernel/platform.h>
 #include <kernel/registry.h>
 
@@ -23,7 +24,12 @@ struct Driver {
 struct DriverTable {
     const Driver* const* drivers;
     std::size_t count;
-    // After every device was probed (e.g. a state-dump section for the devices found).
+    // The command-line parameters (KEY of KEY=VALUE) the drivers read; nullptr-terminated.
+    const char* const* params;
+    // Before any device is probed: the drivers' parameters. May be null.
+    void (*configure)(const CommandLine& cmdline);
+    // After every device was probed (e.g. a state-dump section for the devices found). May be
+    // null.
     void (*probed)();
 };
 

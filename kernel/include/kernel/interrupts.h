@@ -5,6 +5,8 @@
 // vectors. Kernel code runs with interrupts off (a single CPU: that is the kernel lock);
 // applications and the idle loop run with them on.
 
+#include <kernel/arch/frame.h>
+#include <kernel/arch/timer.h>
 #include <kernel/types.h>
 
 namespace atl::kernel {
@@ -20,24 +22,8 @@ using IrqHandler = void (*)(void* context);
 [[nodiscard]] bool register_irq(u32 vector, IrqHandler handler, void* context);
 // A free device vector with `handler` installed, or 0 when all are taken.
 [[nodiscard]] u32 allocate_irq(IrqHandler handler, void* context);
-// Routes an I/O APIC input (a GSI: virtio-mmio and legacy lines) to a vector on CPU 0.
-[[nodiscard]] bool route_gsi(u32 gsi, u32 vector, bool level_triggered);
 // Acknowledges a device interrupt at the local APIC (device handlers call it last).
 void end_of_interrupt();
-
-// One-shot timer interrupt `ns` from now (0: cancel): TSC-deadline mode where the CPU offers
-// it, else the APIC timer's one-shot mode (1 ns per count on QEMU's and KVM's 1 GHz bus).
-void timer_arm_ns(u64 ns);
-
-// TSC ticks per second, measured against the APIC timer (kernel/src/time.cpp calls it once, at
-// boot) over 0.5 ms. The timer keeps counting afterwards, and its first use as a timer ends a
-// second, longer measurement (from this one to then: the rest of the boot), which goes to
-// kernel::clock_better_frequency(). hz 0: no APIC.
-struct TscMeasurement {
-    u64 hz;
-    u64 uncertainty_ppb; // the readings' imprecision over the window: a bound on the error
-};
-TscMeasurement lapic_measure_tsc_hz();
 
 struct IrqState {
     u64 flags;
@@ -55,10 +41,11 @@ void set_interrupt_return_hook(void (*hook)());
 // this hook whether the program handles its signal (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP).
 // If so, the faulting context is saved on the thread's stack (or at the top of the stack the
 // hook names in *stack_top: the alternate signal stack) and the thread continues in
-// atoll_fault_entry(context, sig, si_code, address), defined by the libOS; when that returns,
-// the saved context is resumed. Otherwise, or when the stack cannot take the context (a
-// stack overflow without an alternate stack), the kernel panics with its crash report.
-void set_fault_signal_hook(bool (*wants)(int sig, u64 sp, u64* stack_top));
+// entry(context, sig, si_code, address); when that returns, the saved context is resumed.
+// Otherwise, or when the stack cannot take the context (a stack overflow without an
+// alternate stack), the kernel panics with its crash report.
+using FaultEntry = void (*)(const arch::InterruptFrame* context, long sig, long code, u64 addr);
+void set_fault_signal_hook(bool (*wants)(int sig, u64 sp, u64* stack_top), FaultEntry entry);
 // Waits for the next interrupt with interrupts enabled; returns with them disabled.
 void idle_wait();
 

@@ -6,7 +6,7 @@
 // non-executable, the first 1 MiB unmapped (null-pointer guard), local APIC uncached.
 
 #include <kernel/memmap.h>
-#include <kernel/page_tables.h>
+#include <kernel/arch/page_tables.h>
 
 namespace atl::kernel {
 

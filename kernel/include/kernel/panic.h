@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-#include <kernel/arch.h>
+#include <kernel/arch/frame.h>
 
 namespace atl::kernel {
 
@@ -17,6 +17,11 @@ constexpr int k_exit_sigsegv = 128 + 11; // page fault, protection fault, stack 
 // Prints the exception, registers and a backtrace from the faulting frame; ends the VM.
 [[noreturn]] void panic_from_exception(const arch::InterruptFrame& frame);
 
+// Marks the start of a crash report; true when one had already started (a fault inside the
+// report itself: the caller then only says so and exits).
+bool panic_started();
+// The symbol and offset of addr, or "??", on the console.
+void print_location(u64 addr);
 // Prints "  backtrace:" and the frames from (rip, rbp) up the frame-pointer chain.
 void print_backtrace(u64 rip, u64 rbp, bool rip_is_return = false);
 // The same walk into frames[]: rip, then each return address; returns how many (<= max).

@@ -26,7 +26,10 @@ void log_port_write(const char* s, std::size_t n);
 // The wall clock of the machine's real-time clock, in ns since 1970; false when there is none.
 bool read_wall_clock(u64* unix_ns);
 
-// Interrupt controller: routes a platform interrupt line (a GSI: virtio-mmio and legacy lines)
+// Interrupt controller: the machine's own set-up before the CPU's interrupts are (kvm: the
+// legacy 8259s initialised and masked: the I/O APIC delivers device lines).
+void interrupt_controller_init();
+// Routes a platform interrupt line (a GSI: virtio-mmio and legacy lines)
 // to a vector of CPU 0.
 [[nodiscard]] bool route_gsi(u32 gsi, u32 vector, bool level_triggered);
 // The address and data a device writes to raise `vector` on CPU 0 (MSI, MSI-X).

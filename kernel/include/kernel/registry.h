@@ -9,6 +9,7 @@
 // so a layer or part an image does not use registers nothing and costs nothing.
 //
 // The tables (each listed in kernel/linker.ld):
+//   image         the image's name, command line, root file system, main() (kernel/entry.h)
 //   libos         the layer that runs the program (exactly one: kernel/entry.h)
 //   drivers       the drivers' table (kernel/devices.h)
 //   socket_layer  libos's inet/unix socket layer, when the program makes sockets

@@ -5,7 +5,7 @@
 // for the switch, and time-slice preemption from the timer interrupt (kernel/DESIGN.md).
 // All functions expect interrupts off (kernel code always runs so) unless they say otherwise.
 
-#include <kernel/arch.h>
+#include <kernel/arch/frame.h>
 #include <kernel/list.h>
 #include <kernel/types.h>
 

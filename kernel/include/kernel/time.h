@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-#include <kernel/arch.h>
+#include <kernel/arch/cpu.h>
 #include <kernel/clock_discipline.h>
 #include <kernel/types.h>
 

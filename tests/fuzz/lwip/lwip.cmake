@@ -21,6 +21,7 @@ set_source_files_properties("${lwip}/api/tcpip.c" PROPERTIES COMPILE_OPTIONS -fn
 fuzz_target(lwip "${root}/net/lwip_port/netif.cpp" lwip/host_port.cpp)
 set_property(TARGET fuzz_lwip PROPERTY CXX_STANDARD 23)
 target_include_directories(fuzz_lwip PRIVATE "${CMAKE_CURRENT_SOURCE_DIR}" "${root}/net/include"
-    "${root}/kernel/include" "${root}/drivers/include")
+    "${root}/kernel/include" "${root}/kernel/arch/x86_64/include"
+    "${root}/drivers/netdev/include" "${root}/drivers/entropy/include")
 # Boost.Context switches to the tcpip coroutine (libboost-context1.74-dev, a build dependency).
 target_link_libraries(fuzz_lwip PRIVATE fuzz_lwip_stack boost_context)

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// virtio-net's receive-frame assembly (drivers/virtio/src/net_rx.h) over a scripted queue: what
+// virtio-net's receive-frame assembly (drivers/virtio/net/net_rx.h) over a scripted queue: what
 // the device wrote decides the frame, every buffer handed out goes back exactly once, and lying
 // lengths and counts drop the frame instead of reading past a buffer.
 #include "net_rx.h"

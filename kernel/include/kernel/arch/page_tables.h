@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-// Editing x86_64 4-level page tables: map, protect, unmap, query. Uses 2 MiB pages where a
-// range allows and splits them when part of one changes. Portable: the memory that holds the
-// tables comes through PageTableMemory, so host unit tests run it on plain heap pages. The
-// caller flushes the TLB after changes (kernel/src/paging.cpp does).
+// Editing the architecture's page tables: map, protect, unmap, query. The interface is
+// portable; the table format is the architecture's (kernel/arch/x86_64/page_tables.cpp:
+// 4-level tables, 2 MiB pages where a range allows, split when part of one changes). The
+// memory that holds the tables comes through PageTableMemory, so host unit tests run it on
+// plain heap pages. The caller flushes the TLB after changes (kernel/src/paging.cpp does).
 
 #include <kernel/types.h>
 

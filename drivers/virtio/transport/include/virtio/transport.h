@@ -4,6 +4,7 @@
 // A virtio device's transport (virtio 1.2 §4): modern PCI (§4.1) or MMIO version 2 (§4.2).
 // Device drivers see only this interface; the virtqueue is separate (virtqueue.h).
 
+#include <kernel/devices.h>
 #include <kernel/interrupts.h>
 #include <kernel/types.h>
 
@@ -49,17 +50,18 @@ protected:
 // Returns the accepted features, or 0 with FAILED set when `required` is not offered.
 u64 negotiate(Transport& t, u64 wanted, u64 required);
 
-// Probes every virtio device on PCI and, from the kernel command line
-// (`virtio_mmio.device=SIZE@BASE:GSI`, as QEMU's microvm and Firecracker announce them), on
-// MMIO, and starts the drivers for them (net, rng). Logs what it found.
+// A virtio-mmio device as the platform announced it (`virtio_mmio.device=SIZE@BASE:GSI` on the
+// command line, as QEMU's microvm and Firecracker announce them).
 struct MmioDevice {
     u64 base;
     u64 size;
     u32 gsi;
 };
-// Parses one `virtio_mmio.device` value (Linux's syntax: SIZE[K|M]@BASE:IRQ[:ID]).
-[[nodiscard]] bool parse_mmio_device(const char* text, MmioDevice* out);
-void probe_devices(const MmioDevice* mmio, std::size_t mmio_count);
+
+// The transports' drivers (drivers/drivers.cpp lists them): each starts the virtio device
+// driver (net, rng) for the device type it finds, and logs what it found.
+extern const kernel::Driver mmio_driver;
+extern const kernel::Driver pci_driver;
 
 // Fault injection for tests (kernel parameter virtio_net.lose_notify=N): every Nth transmit
 // notification virtio-net decides to send is left out, as if the device had missed it (the

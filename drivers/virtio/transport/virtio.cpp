@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
-// Feature negotiation, device discovery and the table of virtio device drivers.
+// Feature negotiation, the virtio transports' drivers (virtio-mmio, virtio-pci) and the table
+// of virtio device drivers they start.
 #include "devices.h"
 #include "transports.h"
 
-#include <drivers/net_device.h>
 #include <kernel/console.h>
 #include <kernel/dump.h>
-#include <pci/pci.h>
+#include <kernel/devices.h>
 
 #include <cstdlib>
 #include <cstring>
@@ -34,35 +34,6 @@ u64 negotiate(Transport& t, u64 wanted, u64 required)
     return accepted;
 }
 
-bool parse_mmio_device(const char* text, MmioDevice* out)
-{
-    // SIZE[K|M|G]@BASE:IRQ[:ID], numbers in C syntax (0x..).
-    char* end = nullptr;
-    unsigned long long size = std::strtoull(text, &end, 0);
-    if (end == text)
-        return false;
-    if (*end == 'K' || *end == 'k')
-        size <<= 10, ++end;
-    else if (*end == 'M' || *end == 'm')
-        size <<= 20, ++end;
-    else if (*end == 'G' || *end == 'g')
-        size <<= 30, ++end;
-    if (*end != '@')
-        return false;
-    const char* p = end + 1;
-    unsigned long long base = std::strtoull(p, &end, 0);
-    if (end == p || *end != ':')
-        return false;
-    p = end + 1;
-    unsigned long long irq = std::strtoull(p, &end, 0);
-    if (end == p || (*end != '\0' && *end != ':'))
-        return false;
-    if (size == 0 || size > (1ull << 32) || base == 0 || base + size < base || irq > 255)
-        return false;
-    *out = MmioDevice { base, size, static_cast<u32>(irq) };
-    return true;
-}
-
 void dump_virtqueue(kernel::DumpOutput& out, const char* name, const Virtqueue::Snapshot& s)
 {
     // In flight: chains the device owns. Published but unused: avail idx - used idx. Unread
@@ -81,12 +52,6 @@ void dump_virtqueue(kernel::DumpOutput& out, const char* name, const Virtqueue::
 }
 
 namespace {
-
-void dump_net_devices(kernel::DumpOutput& out)
-{
-    for (std::size_t i = 0; i < drivers::net_device_count(); ++i)
-        drivers::net_device(i)->dump(out);
-}
 
 // The drivers, by virtio device type (§5).
 struct DriverEntry {
@@ -111,29 +76,35 @@ void start(Transport* t)
     kernel::log("virtio: no driver for device type %u on %s (ignored)", t->device_type(), t->name());
 }
 
+bool match_mmio(const platform::DeviceInfo& d) { return d.bus == platform::DeviceInfo::Bus::VirtioMmio; }
+
+void probe_mmio(const platform::DeviceInfo& d)
+{
+    if (Transport* t = create_mmio_transport(MmioDevice { d.base, d.size, d.gsi }))
+        start(t);
+}
+
+// Virtio PCI devices: vendor 0x1af4; modern ones are device 0x1040 + type (§4.1.2), legacy
+// and transitional ones 0x1000-0x103f.
+bool match_pci(const platform::DeviceInfo& d)
+{
+    return d.bus == platform::DeviceInfo::Bus::Pci && d.vendor == 0x1af4 && d.device_id >= 0x1000 && d.device_id <= 0x107f;
+}
+
+void probe_pci(const platform::DeviceInfo& d)
+{
+    if (d.device_id < 0x1040) {
+        kernel::log("virtio-pci %02x:%02x.%x is a legacy device; run QEMU with disable-legacy=on", d.pci.bus,
+            d.pci.device, d.pci.function);
+        return;
+    }
+    if (Transport* t = create_pci_transport(d.pci, d.device_id - 0x1040u))
+        start(t);
+}
+
 } // namespace
 
-void probe_devices(const MmioDevice* mmio, std::size_t mmio_count)
-{
-    for (std::size_t i = 0; i < mmio_count; ++i) {
-        if (Transport* t = create_mmio_transport(mmio[i]))
-            start(t);
-    }
-    // Modern virtio PCI devices: vendor 0x1af4, device 0x1040 + type (§4.1.2).
-    pci::for_each_device([](const pci::Device& d) {
-        if (d.vendor != 0x1af4)
-            return;
-        if (d.device_id < 0x1040 || d.device_id > 0x107f) {
-            if (d.device_id >= 0x1000 && d.device_id <= 0x103f)
-                kernel::log("virtio-pci %02x:%02x.%x is a legacy device; run QEMU with disable-legacy=on",
-                    d.address.bus, d.address.device, d.address.function);
-            return;
-        }
-        if (Transport* t = create_pci_transport(d.address, d.device_id - 0x1040u))
-            start(t);
-    });
-    if (drivers::net_device_count())
-        (void)kernel::register_dump_section("network devices", dump_net_devices);
-}
+const kernel::Driver mmio_driver = { "virtio-mmio", match_mmio, probe_mmio };
+const kernel::Driver pci_driver = { "virtio-pci", match_pci, probe_pci };
 
 } // namespace atl::virtio

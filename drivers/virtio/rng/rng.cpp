@@ -3,7 +3,7 @@
 // entropy. getrandom and /dev/urandom draw from it when it is there.
 #include "devices.h"
 
-#include <drivers/net_device.h>
+#include <drivers/entropy.h>
 #include <kernel/console.h>
 #include <kernel/heap.h>
 #include <kernel/interrupts.h>
@@ -43,6 +43,8 @@ void rng_interrupt(void* context)
     kernel::end_of_interrupt();
 }
 
+std::size_t read_random(void* buf, std::size_t len); // below: the entropy source
+
 } // namespace
 
 bool start_rng(Transport* t)
@@ -75,17 +77,15 @@ bool start_rng(Transport* t)
     }
     t->set_status(k_status_acknowledge | k_status_driver | k_status_features_ok | k_status_driver_ok);
     s_rng = r;
+    drivers::register_entropy_source(read_random);
     kernel::log("virtio-rng on %s", t->name());
     return true;
 }
 
-} // namespace atl::virtio
+namespace {
 
-namespace atl::drivers {
-
-std::size_t hardware_random(void* buf, std::size_t len)
+std::size_t read_random(void* buf, std::size_t len)
 {
-    using virtio::s_rng;
     if (!s_rng || len == 0)
         return 0;
     if (len > k_page_size)
@@ -109,4 +109,6 @@ std::size_t hardware_random(void* buf, std::size_t len)
     return got;
 }
 
-} // namespace atl::drivers
+} // namespace
+
+} // namespace atl::virtio

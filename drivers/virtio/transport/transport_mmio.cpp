@@ -87,7 +87,7 @@ public:
     {
         u32 vector = kernel::allocate_irq(handler, context);
         // QEMU raises a virtio-mmio interrupt as a level until it is acknowledged.
-        return vector && kernel::route_gsi(gsi, vector, true);
+        return vector && platform::route_gsi(gsi, vector, true);
     }
     bool acknowledge_interrupt() override
     {

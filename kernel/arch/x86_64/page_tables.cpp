@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include <kernel/page_tables.h>
+#include <kernel/arch/page_tables.h>
 
 namespace atl {
 

@@ -1,37 +1,15 @@
 // SPDX-License-Identifier: MIT
 #include <pci/pci.h>
 
-#include <kernel/arch.h>
 #include <kernel/paging.h>
 
 namespace atl::pci {
 
-namespace {
-
-constexpr u16 k_config_address = 0xcf8;
-constexpr u16 k_config_data = 0xcfc;
-
-u32 address_of(Address a, u8 offset)
-{
-    return 0x80000000u | (u32(a.bus) << 16) | (u32(a.device) << 11) | (u32(a.function) << 8) | (offset & 0xfc);
-}
-
-} // namespace
-
-u32 read32(Address a, u8 offset)
-{
-    arch::outl(k_config_address, address_of(a, offset));
-    return arch::inl(k_config_data);
-}
-
+u32 read32(Address a, u8 offset) { return platform::pci_config_read32(a, offset); }
 u16 read16(Address a, u8 offset) { return static_cast<u16>(read32(a, offset) >> ((offset & 2) * 8)); }
 u8 read8(Address a, u8 offset) { return static_cast<u8>(read32(a, offset) >> ((offset & 3) * 8)); }
 
-void write32(Address a, u8 offset, u32 v)
-{
-    arch::outl(k_config_address, address_of(a, offset));
-    arch::outl(k_config_data, v);
-}
+void write32(Address a, u8 offset, u32 v) { platform::pci_config_write32(a, offset, v); }
 
 void write16(Address a, u8 offset, u16 v)
 {
@@ -89,10 +67,11 @@ bool msix_setup(Address a, u16 entry, u32 vector)
     if (!kernel::map_mmio(align_down(entry_addr, k_page_size), k_page_size))
         return false;
     auto* e = reinterpret_cast<volatile u32*>(entry_addr);
-    e[0] = 0xfee00000u; // the local APIC of CPU 0, physical destination
-    e[1] = 0;
-    e[2] = vector; // fixed delivery, edge
-    e[3] = 0;      // unmasked
+    platform::MsiMessage m = platform::msi_message(vector);
+    e[0] = static_cast<u32>(m.address);
+    e[1] = static_cast<u32>(m.address >> 32);
+    e[2] = m.data;
+    e[3] = 0; // unmasked
     return true;
 }
 

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-// The 16550 UART as both of the kernel's serial ports use it: COM1, the console
-// (console.cpp), and COM2, the host's control channel (control.cpp).
+// The 16550 UART as both of the platform's serial ports use it: COM1, the console
+// (console.cpp), and COM2, the host's control channel (control_port.cpp).
 
-#include <kernel/arch.h>
+#include <arch/x86_64/io.h>
 
-namespace atl::kernel::uart {
+namespace atl::platform::uart {
 
 // Register offsets from the base port, and the bits used.
 constexpr u16 k_rbr = 0, k_thr = 0, k_ier = 1, k_fcr = 2, k_lcr = 3, k_mcr = 4, k_lsr = 5, k_scr = 7;
@@ -34,4 +34,4 @@ inline void init_115200_8n1(u16 base)
     arch::outb(base + k_lcr, 0x03); // 8N1
 }
 
-} // namespace atl::kernel::uart
+} // namespace atl::platform::uart

@@ -413,20 +413,3 @@ bool start_net(Transport* t)
 }
 
 } // namespace atl::virtio
-
-namespace atl::drivers {
-
-namespace {
-NetDevice* s_devices[8];
-std::size_t s_device_count = 0;
-} // namespace
-
-void register_net_device(NetDevice* d)
-{
-    if (s_device_count < sizeof(s_devices) / sizeof(s_devices[0]))
-        s_devices[s_device_count++] = d;
-}
-std::size_t net_device_count() { return s_device_count; }
-NetDevice* net_device(std::size_t index) { return index < s_device_count ? s_devices[index] : nullptr; }
-
-} // namespace atl::drivers

@@ -68,8 +68,7 @@ private:
 void register_net_device(NetDevice* d);
 std::size_t net_device_count();
 NetDevice* net_device(std::size_t index);
-
-// Entropy from a hardware source (virtio-rng) when there is one: fills buf, returns bytes.
-std::size_t hardware_random(void* buf, std::size_t len);
+// Every registered device's part of the state dump.
+void dump_net_devices(kernel::DumpOutput& out);
 
 } // namespace atl::drivers
