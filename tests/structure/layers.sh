@@ -132,6 +132,8 @@ def demangle(sym):
 
 # Which member pulled which: extracted member -> (referencing member, symbol).
 pulled_by = {}
+if not os.path.exists(why_file):  # lld writes it only when the link got that far
+    open(why_file, "w").close()
 with open(why_file) as f:
     for line in f.read().splitlines()[1:]:
         parts = line.split("\t")
