@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: MIT
+// The cpio "newc" reader (cpio.h) under unpack_cpio (vfs_init.cpp).
+
 #include "cpio.h"
 
 #include <cstring>

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
-// Process identity, TLS, randomness, futex and signals for the one process an image runs.
+// The one process an image runs: its exit, identity (uname), TLS (arch_prctl), randomness,
+// CPU affinity, resource limits and usage, scheduling parameters and priorities, prctl.
+// Threads: thread.cpp; futex: futex.cpp; credentials: credentials.cpp; signals: signal/.
 
 #include <libos/core/syscall.h>
 #include <libos/fs/vfs.h>

@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: MIT
+// Clocks: reading them (clock_gettime without the lock where it is free of side effects),
+// setting and adjusting the real-time clock, and sleeping on them. Timers: timer.cpp.
+
 #include <libos/core/syscall.h>
 #include <libos/proc/credentials.h>
 #include <libos/proc/thread_state.h>

@@ -2,8 +2,10 @@
 #pragma once
 
 // The virtual file system: one tree of inodes in memory (a writable ramfs root filled from the
-// initrd, /dev, /proc), open file descriptions shared by duplicated descriptors, the
-// descriptor table, and one readiness mechanism (PollHook) for poll, select and epoll.
+// initrd, /dev, /proc) and the files opened on it. Open file descriptions, the descriptor
+// table and readiness: <libos/core/file.h>.
+
+#include <libos/core/file.h>
 
 #include <kernel/list.h>
 #include <kernel/sched.h>
@@ -16,16 +18,6 @@
 namespace atl::libos {
 
 using kernel::WaitQueue;
-
-// ------------------------------------------------------------------------------ readiness
-// A file tells its hooks when its readiness may have changed; the hook decides (wake a
-// poller, queue an epoll item). Events use poll(2)'s bits.
-struct PollHook {
-    ListNode node;
-    void (*notify)(PollHook*, u32 events) = nullptr;
-    void* owner = nullptr;
-};
-using PollHooks = List<PollHook, &PollHook::node>;
 
 // ---------------------------------------------------------------------------------- inodes
 struct Inode;
@@ -82,45 +74,6 @@ struct Inode {
     bool is_link() const { return S_ISLNK(mode); }
 };
 
-// ---------------------------------------------------------------------------------- files
-enum class FileKind : u8 { Other, Epoll, TimerFd, SignalFd, Socket, UnixSocket };
-
-// An open file description. Reference-counted: dup() and fork-less sharing point at one.
-class File {
-public:
-    virtual FileKind kind() const { return FileKind::Other; }
-    virtual ~File() = default;
-    virtual long read(void* buf, std::size_t n);
-    virtual long write(const void* buf, std::size_t n);
-    virtual long pread(void*, std::size_t, u64) { return -ESPIPE; }
-    virtual long pwrite(const void*, std::size_t, u64) { return -ESPIPE; }
-    virtual long seek(i64, int) { return -ESPIPE; }
-    virtual long stat(struct stat* st);
-    virtual long ioctl(unsigned long request, long arg);
-    virtual long getdents(void*, std::size_t) { return -ENOTDIR; }
-    virtual long truncate(u64) { return -EINVAL; }
-    // Readiness now (POLLIN, POLLOUT, POLLHUP, POLLERR...).
-    virtual u32 poll() { return 0x1 | 0x4; }
-    virtual Inode* inode() { return nullptr; }
-    // What /proc/self/fd/N shows.
-    virtual void describe(char* buf, std::size_t cap);
-    virtual void on_last_close() { }
-
-    void notify(u32 events);
-    // Files live on the kernel heap: created with kernel::make, destroyed by file_put.
-    static void operator delete(void* p);
-
-    int flags = 0; // O_ACCMODE | O_APPEND | O_NONBLOCK (the status flags)
-    u32 refs = 1;
-    PollHooks hooks;
-    bool readable() const;
-    bool writable() const;
-    bool nonblocking() const;
-};
-
-void file_get(File* f);
-void file_put(File* f);
-
 // ------------------------------------------------------------------------ advisory locks
 // (locks.cpp) fcntl's lock commands on descriptor FD (F_GETLK, F_SETLK(W), F_OFD_*).
 long fcntl_lock(long fd, File* f, long cmd, long arg);
@@ -128,17 +81,6 @@ long fcntl_lock(long fd, File* f, long cmd, long arg);
 void locks_on_fd_close(File* f);
 // F's last reference is going: its flock and OFD locks are released.
 void locks_on_last_close(File* f);
-
-// ------------------------------------------------------------------------ the fd table
-constexpr int k_max_fds = 1024;
-int fd_limit(); // RLIMIT_NOFILE's soft limit, at most k_max_fds (sys_proc.cpp)
-File* fd_get(int fd);                 // nullptr if not open
-int fd_install(File* f, bool cloexec, int min_fd = 0); // takes the reference; -EMFILE
-long fd_close(int fd);
-bool fd_cloexec(int fd);
-void fd_set_cloexec(int fd, bool on);
-long fd_dup_to(int oldfd, int newfd, bool cloexec); // dup2/dup3 semantics (same fd allowed)
-int fd_next_open(int from); // first open fd >= from, or -1
 
 // ------------------------------------------------------------------------ the tree
 Inode* root();

@@ -52,5 +52,6 @@ long sys_clock_adjtime(long clock, long tx);
 long sys_gettimeofday(long tv, long tz);
 long sys_time(long t);
 long sys_nanosleep(long req, long rem);
+long sys_clock_nanosleep(long clock, long flags, long req, long rem);
 
 } // namespace atl::libos
