@@ -221,22 +221,16 @@ extern "C" long atoll_socket_syscall(long n, long a1, long a2, long a3, long a4,
 {
     using namespace atl::libos;
     switch (n) {
-    case SYS_socket: return sys_socket(a1, a2, a3);
-    case SYS_socketpair: return sys_socketpair(a1, a2, a3, a4);
-    case SYS_bind: return sys_bind(a1, a2, a3);
-    case SYS_listen: return sys_listen(a1, a2);
-    case SYS_accept: return sys_accept(a1, a2, a3);
-    case SYS_accept4: return sys_accept4(a1, a2, a3, a4);
-    case SYS_connect: return sys_connect(a1, a2, a3);
-    case SYS_sendto: return sys_sendto(a1, a2, a3, a4, a5, a6);
-    case SYS_recvfrom: return sys_recvfrom(a1, a2, a3, a4, a5, a6);
-    case SYS_sendmsg: return sys_sendmsg(a1, a2, a3);
-    case SYS_recvmsg: return sys_recvmsg(a1, a2, a3);
-    case SYS_shutdown: return sys_shutdown(a1, a2);
-    case SYS_setsockopt: return sys_setsockopt(a1, a2, a3, a4, a5);
-    case SYS_getsockopt: return sys_getsockopt(a1, a2, a3, a4, a5);
-    case SYS_getsockname: return sys_getsockname(a1, a2, a3);
-    case SYS_getpeername: return sys_getpeername(a1, a2, a3);
+#define SYSCALL(name, call)
+#define SYSCALL_UNLOCKED(name, call)
+#define SYSCALL_TRY_UNLOCKED(name, try_call, call)
+#define SOCKETCALL(name, call) \
+    case SYS_##name: return (call);
+#include <libos/core/syscalls.def>
+#undef SYSCALL
+#undef SYSCALL_UNLOCKED
+#undef SYSCALL_TRY_UNLOCKED
+#undef SOCKETCALL
     default: return -ENOSYS;
     }
 }
