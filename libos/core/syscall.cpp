@@ -73,13 +73,14 @@ bool first_time(long n)
     return true;
 }
 
-// Socket calls go to the socket layer when the image has one (socket_layer.h). Without it no
-// descriptor can be a socket: calls on a descriptor say so, socket() and socketpair() are
-// ENOSYS (the program reached them without musl's functions, e.g. through syscall()).
+// Socket calls go to the socket layer when the image has one (libos/net/socket_layer.h).
+// Without it no descriptor can be a socket: calls on a descriptor say so, socket() and
+// socketpair() are ENOSYS (the program reached them without musl's functions, e.g. through
+// syscall()).
 long socket_call(long n, long a1, long a2, long a3, long a4, long a5, long a6)
 {
-    if (atoll_socket_syscall)
-        return atoll_socket_syscall(n, a1, a2, a3, a4, a5, a6);
+    if (const SocketLayer* layer = registered_socket_layer().only())
+        return layer->syscall(n, a1, a2, a3, a4, a5, a6);
     if (n == SYS_socket || n == SYS_socketpair) {
         if (first_time(n))
             kernel::log("system call %s: this image has no socket layer (it is linked in when the program "
@@ -109,25 +110,13 @@ namespace {
 long dispatch(long n, long a1, long a2, long a3, long a4, long a5, long a6)
 {
     switch (n) {
-#define SYSCALL(name, call)
-#define SYSCALL_UNLOCKED(name, call)
-#define SYSCALL_TRY_UNLOCKED(name, try_call, call)
-#define SOCKETCALL(name, call) case SYS_##name:
-#include <libos/core/syscalls.def>
-#undef SYSCALL
-#undef SYSCALL_UNLOCKED
-#undef SYSCALL_TRY_UNLOCKED
-#undef SOCKETCALL
-        return socket_call(n, a1, a2, a3, a4, a5, a6);
-    default: break;
-    }
-    switch (n) {
 #define SYSCALL(name, call) \
     case SYS_##name: return (call);
 #define SYSCALL_UNLOCKED(name, call)
 #define SYSCALL_TRY_UNLOCKED(name, try_call, call) \
     case SYS_##name: return (call);
-#define SOCKETCALL(name, call)
+#define SOCKETCALL(name, call) \
+    case SYS_##name: goto socket_layer;
 #include <libos/core/syscalls.def>
 #undef SYSCALL
 #undef SYSCALL_UNLOCKED
@@ -135,6 +124,8 @@ long dispatch(long n, long a1, long a2, long a3, long a4, long a5, long a6)
 #undef SOCKETCALL
     default: return unimplemented(n);
     }
+socket_layer:
+    return socket_call(n, a1, a2, a3, a4, a5, a6);
 }
 
 // Calls that only read state written in one store (or before the application started) run

@@ -212,14 +212,13 @@ long name_of(long fd, long addr, long lenp, bool local)
 long sys_getsockname(long fd, long addr, long lenp) { return name_of(fd, addr, lenp, true); }
 long sys_getpeername(long fd, long addr, long lenp) { return name_of(fd, addr, lenp, false); }
 
-} // namespace atl::libos
+namespace {
 
 // ------------------------------------------------------------------ the layer's entry points
-// (socket_layer.h: what the rest of the libOS reaches through weak references)
+// (libos/net/socket_layer.h: what the rest of the libOS reaches through the registration)
 
-extern "C" long atoll_socket_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6)
+long socket_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6)
 {
-    using namespace atl::libos;
     switch (n) {
 #define SYSCALL(name, call)
 #define SYSCALL_UNLOCKED(name, call)
@@ -235,11 +234,10 @@ extern "C" long atoll_socket_syscall(long n, long a1, long a2, long a3, long a4,
     }
 }
 
-extern "C" const char* atoll_network_start(const atl::net::Config& config)
+const char* network_start(const net::Config& config)
 {
-    using namespace atl::libos;
-    atl::net::NetInfo info;
-    if (const char* err = atl::net::net_init(config, &info))
+    net::NetInfo info;
+    if (const char* err = net::net_init(config, &info))
         return err;
     if (info.dns[0]) {
         char line[64];
@@ -253,7 +251,15 @@ extern "C" const char* atoll_network_start(const atl::net::Config& config)
     return nullptr;
 }
 
-extern "C" void atoll_network_stats() { atl::net::log_net_stats(); }
+void network_stats() { net::log_net_stats(); }
+
+constinit const SocketLayer k_socket_layer { socket_syscall, network_start, network_stats };
+
+} // namespace
+
+ATL_REGISTER(socket_layer, SocketLayer, k_socket_layer);
+
+} // namespace atl::libos
 
 // musl's socket() and socketpair(), replaced: a program calling either links this file (and
 // lwIP) in; one that never does leaves both out of its image.

@@ -244,12 +244,13 @@ void start_devices_and_network()
     config.ip = s_cmdline.param("atoll.ip");
     config.gateway = s_cmdline.param("atoll.gw");
     config.dns = s_cmdline.param("atoll.dns");
-    if (!atoll_network_start) {
+    const SocketLayer* sockets = registered_socket_layer().only();
+    if (!sockets) {
         if (config.ip || config.gateway || config.dns)
             kernel::log("atoll.ip/gw/dns ignored: the program makes no sockets, so the image has no network");
         return;
     }
-    if (const char* err = atoll_network_start(config))
+    if (const char* err = sockets->network_start(config))
         kernel::panic("network: %s", err);
 }
 
@@ -336,8 +337,8 @@ void print_bootstats(int code)
     auto us = [hz](u64 ticks) { return static_cast<unsigned long long>(ticks * 1000000 / hz); };
     u64 boot = kernel::tsc_at_boot();
     u64 main_at = s_tsc_at_main ? s_tsc_at_main : now;
-    if (atoll_network_stats)
-        atoll_network_stats();
+    if (const SocketLayer* sockets = registered_socket_layer().only())
+        sockets->network_stats();
     const kernel::InterruptStats& irq = kernel::interrupt_stats();
     kernel::log("bootstats: interrupts: timer %llu, devices %llu, spurious %llu",
         static_cast<unsigned long long>(irq.timer), static_cast<unsigned long long>(irq.device),
