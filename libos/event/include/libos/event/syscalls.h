@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-// Waiting on descriptors and the descriptors made to be waited on: poll and select, epoll,
-// eventfd, timerfd (poll.cpp), signalfd (signalfd.cpp).
+// Waiting on descriptors and the descriptors made to be waited on: poll and select (poll.cpp),
+// epoll (epoll.cpp), eventfd (eventfd.cpp), timerfd (timerfd.cpp), signalfd (signalfd.cpp).
 
 namespace atl::libos {
 

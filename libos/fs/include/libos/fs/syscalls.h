@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-// The file family's system calls (sys_fs.cpp): open, read, write, stat, directories, links,
-// permissions, descriptors.
+// The file family's system calls: open, read, write, stat, truncate (sys_file.cpp); directories,
+// links, permissions (sys_path.cpp); descriptors (sys_fd.cpp); flock (locks.cpp).
 
 namespace atl::libos {
 
