@@ -19,7 +19,7 @@ nm=$1 image=$2 out=$3
         gsub(/std::basic_string<char, std::char_traits<char>, std::allocator<char>>/, "std::string", name)
         gsub(/, std::char_traits<(char|wchar_t)>/, "", name)
         gsub(/\(anonymous namespace\)/, "{anon}", name)
-        # Atoll's own namespace prefixes every kernel, driver and libOS function: a backtrace
+        # The atl:: namespace prefixes every kernel, driver and libOS function: a backtrace
         # reads the same without it (kernel::panic, libos::sys_read), and every image is
         # ~3 KB smaller.
         sub(/^atl::/, "", name)

@@ -124,7 +124,7 @@ template <typename T>
 const T* the_one(Registered<T> table, const char* what)
 {
     if (table.size() != 1)
-        panic("boot: the image has %zu %s registered (exactly 1 wanted)", table.size(), what);
+        panic("boot: %zu %s registered, not 1", table.size(), what);
     return table.only();
 }
 
@@ -206,7 +206,7 @@ void main_thread(void*)
     set_thread_name(current(), s_image->name);
     probe_devices(s_cmdline);
     s_libos->run();
-    panic("the libOS's run phase returned");
+    panic("libOS run returned");
 }
 
 // The program's thread, on a growable stack with a never-mapped gap below it, so that an

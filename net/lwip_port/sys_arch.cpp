@@ -3,7 +3,7 @@
 // kernel wait queues, threads as kernel threads, time from the monotonic clock. Every
 // operation runs with interrupts off: one CPU, that is the lock.
 
-#include <kernel/arch.h>
+#include <kernel/arch/cpu.h>
 #include <kernel/console.h>
 #include <kernel/heap.h>
 #include <kernel/interrupts.h>

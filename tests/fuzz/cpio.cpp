@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Fuzz target: the initrd's cpio "newc" reader (libos/src/cpio.cpp), which unpack_cpio()
-// (libos/src/vfs_init.cpp) runs over the image's ROOTFS archive and over every module the
+// Fuzz target: the initrd's cpio "newc" reader (libos/fs/cpio.cpp), which unpack_cpio()
+// (libos/fs/vfs_init.cpp) runs over the image's ROOTFS archive and over every module the
 // loader passes. Every entry it hands out must lie inside the archive, with a terminated name
 // that unpack_cpio() can resolve; a bad archive ends in an error, never a read outside it.
 #include "cpio.h"

@@ -3,7 +3,7 @@
 // path an application call takes (musl wrapper, __atoll_syscall, interrupt masking, pointer
 // check, clock read) timed on its own, as ns per operation. One address space: the image calls
 // kernel and libOS functions directly. `./atoll bench` prints it next to the syscall table.
-#include <kernel/arch.h>
+#include <kernel/arch/cpu.h>
 #include <kernel/interrupts.h>
 #include <kernel/paging.h>
 #include <kernel/time.h>

@@ -18,7 +18,7 @@ put() { mkdir -p "$(dirname "$1/$2")" && printf '%s\n' "$3" >"$1/$2"; }
 clean_tree() {
     local r=$1
     put "$r" kernel/src/clean.cpp '// SPDX-License-Identifier: MIT
-#include <kernel/arch.h>
+#include <kernel/arch/cpu.h>
 #include <kernel/platform.h>
 #include <kernel/arch/cpu.h>
 #include <asm/prctl.h>

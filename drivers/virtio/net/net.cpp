@@ -10,7 +10,8 @@
 #include "net_rx.h"
 
 #include <drivers/net_device.h>
-#include <kernel/arch.h>
+#include <kernel/arch/cpu.h>
+#include <kernel/arch/io.h>
 #include <kernel/console.h>
 #include <kernel/dump.h>
 #include <kernel/heap.h>

@@ -3,7 +3,7 @@
 // configuration structures are found through vendor capabilities and mapped from BARs.
 #include "transports.h"
 
-#include <kernel/arch.h>
+#include <kernel/arch/cpu.h>
 #include <kernel/console.h>
 #include <kernel/heap.h>
 #include <kernel/paging.h>

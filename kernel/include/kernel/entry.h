@@ -40,7 +40,6 @@ struct ImageInfo {
 };
 
 struct Libos {
-    const char* name;
     // The command-line parameters (KEY of KEY=VALUE) the libOS reads; nullptr-terminated.
     const char* const* params;
     // On the boot stack, after memory, command line and the clock, before interrupts.

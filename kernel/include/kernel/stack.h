@@ -46,7 +46,7 @@ struct StackWatch {
 extern StackWatch g_stack_watch;
 }
 // Growable stacks live in [2^45, 2^46): above the identity-mapped RAM (512 GiB) and the
-// window of shared file mappings ([2^40, 2^44), libos sys_mm.cpp).
+// window of shared file mappings ([2^40, 2^44), libos/mm/memory.cpp).
 constexpr u64 k_stack_window_start = u64(1) << 45;
 constexpr u64 k_stack_window_end = u64(1) << 46;
 

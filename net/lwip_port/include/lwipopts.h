@@ -104,7 +104,7 @@
 
 /* ---- APIs ---- */
 #define LWIP_NETCONN 1
-#define LWIP_SOCKET 0 /* the libOS's own socket layer sits on netconn (libos/src/socket.cpp) */
+#define LWIP_SOCKET 0 /* the libOS's own socket layer sits on netconn (libos/net/inet_socket.cpp) */
 #define LWIP_NETCONN_SEM_PER_THREAD 0
 #define LWIP_NETCONN_FULLDUPLEX 0
 #define LWIP_SO_RCVBUF 1
