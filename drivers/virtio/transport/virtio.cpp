@@ -104,7 +104,7 @@ void probe_pci(const platform::DeviceInfo& d)
 
 } // namespace
 
-const kernel::Driver mmio_driver = { "virtio-mmio", match_mmio, probe_mmio };
-const kernel::Driver pci_driver = { "virtio-pci", match_pci, probe_pci };
+const kernel::Driver mmio_driver = { match_mmio, probe_mmio };
+const kernel::Driver pci_driver = { match_pci, probe_pci };
 
 } // namespace atl::virtio

@@ -87,27 +87,26 @@ void describe_cpu(CpuDescription* out)
         model += ((a >> 16) & 0xf) << 4;
     out->family = family;
     out->model = model;
-    struct Flag {
-        u32 reg; // 0 = edx, 1 = ecx
-        u32 bit;
-        const char* name;
-    };
-    static const Flag k_flags[] = { { 0, 0, "fpu" }, { 0, 4, "tsc" }, { 0, 15, "cmov" }, { 0, 23, "mmx" },
-        { 0, 25, "sse" }, { 0, 26, "sse2" }, { 1, 0, "pni" }, { 1, 9, "ssse3" }, { 1, 19, "sse4_1" },
-        { 1, 20, "sse4_2" }, { 1, 23, "popcnt" }, { 1, 25, "aes" }, { 1, 26, "xsave" }, { 1, 28, "avx" },
-        { 1, 30, "rdrand" }, { 1, 31, "hypervisor" } };
+    // Linux's names of the features /proc/cpuinfo lists, in CPUID.1's order: EDX bits, then
+    // ECX bits (one packed table: every image carries it).
+    static const u8 k_bits[] = { 0, 4, 15, 23, 25, 26, 32 + 0, 32 + 9, 32 + 19, 32 + 20, 32 + 23, 32 + 25, 32 + 26,
+        32 + 28, 32 + 30, 32 + 31 };
+    static const char k_names[] = "fpu\0tsc\0cmov\0mmx\0sse\0sse2\0pni\0ssse3\0sse4_1\0sse4_2\0popcnt\0aes\0xsave\0avx\0"
+                                  "rdrand\0hypervisor";
     std::size_t used = 0;
-    for (const Flag& f : k_flags) {
-        u32 reg = f.reg == 0 ? d : c;
-        if (!(reg & (1u << f.bit)))
-            continue;
-        std::size_t n = std::strlen(f.name);
-        if (used + n + 2 > sizeof(out->flags))
-            break;
-        if (used)
-            out->flags[used++] = ' ';
-        std::memcpy(out->flags + used, f.name, n);
-        used += n;
+    const char* name = k_names;
+    for (u8 bit : k_bits) {
+        std::size_t n = std::strlen(name);
+        u32 reg = bit < 32 ? d : c;
+        if ((reg >> (bit % 32)) & 1) {
+            if (used + n + 2 > sizeof(out->flags))
+                break;
+            if (used)
+                out->flags[used++] = ' ';
+            std::memcpy(out->flags + used, name, n);
+            used += n;
+        }
+        name += n + 1;
     }
     out->flags[used] = '\0';
 }

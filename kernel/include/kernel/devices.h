@@ -13,7 +13,6 @@
 namespace atl::kernel {
 
 struct Driver {
-    const char* name;
     // Whether this driver handles the device (no side effects).
     bool (*match)(const platform::DeviceInfo& device);
     // Starts the device; logs what it found and what failed (a device that cannot start is
