@@ -18,7 +18,7 @@ namespace atl::kernel {
 // jump: they continue from where they were at a slightly different rate.
 
 // Records the boot instant (the TSC read by the very first instruction, in boot.S): the
-// first thing atoll_main does.
+// first thing atoll_kernel_main does.
 void time_mark_boot();
 u64 tsc_at_boot();
 
