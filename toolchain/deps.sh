@@ -41,6 +41,7 @@ test_pkgs=(
     iproute2 "network namespaces and tap devices for the tap tests (ip netns, ip tuntap)"
     iputils-ping "ping into the guest after a load run (tests/net/load.sh)"
     jq "writes bench.json (tests/bench/bench-report.sh) and checks it"
+    python3 "the structure checks' scanners (tests/structure)"
 )
 
 missing=()
