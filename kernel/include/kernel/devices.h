@@ -2,7 +2,7 @@
 #pragma once
 
 // Drivers plug into the kernel's boot here. The drivers layer registers one explicit table of
-// drivers (drivers/registry.cpp, ATL_REGISTER(drivers, ...)); the kernel's "devices" boot
+// drivers (drivers/drivers.cpp, ATL_REGISTER(drivers, ...)); the kernel's "devices" boot
 // phase asks the platform for every device it knows (platform::discover_devices) and gives
 // each to the first driver in the table that matches it.
 
