@@ -6,8 +6,8 @@
 namespace atl::pci {
 
 u32 read32(Address a, u8 offset) { return platform::pci_config_read32(a, offset); }
-u16 read16(Address a, u8 offset) { return static_cast<u16>(read32(a, offset) >> ((offset & 2) * 8)); }
-u8 read8(Address a, u8 offset) { return static_cast<u8>(read32(a, offset) >> ((offset & 3) * 8)); }
+u16 read16(Address a, u8 offset) { return platform::pci_config_read16(a, offset); }
+u8 read8(Address a, u8 offset) { return platform::pci_config_read8(a, offset); }
 
 void write32(Address a, u8 offset, u32 v) { platform::pci_config_write32(a, offset, v); }
 

@@ -43,7 +43,7 @@ u64 s_main_stack_top = 0;
 u64 s_stack_canary = 0;
 
 // Parameters the kernel and its platform read; the libOS and the drivers name their own.
-constexpr const char* k_kernel_params[] = { "atoll.realtime", "virtio_mmio.device", "atoll.stack" };
+constexpr const char* k_kernel_params[] = { "atoll.realtime", "virtio_mmio.device", "atoll.stack", nullptr };
 
 // A size with an optional K, M, G or T suffix (powers of 1024). By hand: at boot there is no
 // thread pointer yet, so nothing that may touch errno (strtoull) can run.
@@ -84,11 +84,7 @@ bool in_list(const char* key, const char* const* list)
 
 bool known_param(const char* key)
 {
-    for (const char* k : k_kernel_params) {
-        if (std::strcmp(key, k) == 0)
-            return true;
-    }
-    if (in_list(key, s_libos->params))
+    if (in_list(key, k_kernel_params) || in_list(key, s_libos->params))
         return true;
     for (const DriverTable* table : registered_drivers()) {
         if (in_list(key, table->params))

@@ -14,6 +14,7 @@
 
 #include <kernel/arch/cpu.h>
 #include <kernel/console.h>
+#include <kernel/entry.h>
 #include <kernel/panic.h>
 #include <kernel/platform.h>
 #include <kernel/sched.h>
@@ -156,7 +157,7 @@ void init_limits()
         return;
     for (auto& l : s_limits)
         l = { RLIM_INFINITY, RLIM_INFINITY };
-    s_limits[RLIMIT_STACK] = { main_stack_limit(), RLIM_INFINITY };
+    s_limits[RLIMIT_STACK] = { kernel::main_stack_limit(), RLIM_INFINITY };
     s_limits[RLIMIT_NOFILE] = { 1024, 1024 };
     s_limits[RLIMIT_NPROC] = { 1, 1 };
     s_limits[RLIMIT_CORE] = { 0, 0 };
@@ -203,7 +204,7 @@ long sys_prlimit64(long pid, long resource, long new_limit, long old_limit)
     if (new_limit) {
         s_limits[resource] = next;
         if (resource == RLIMIT_STACK) // how far the main thread's stack may grow from now on
-            (void)set_main_stack_limit(next.rlim_cur);
+            (void)kernel::set_main_stack_limit(next.rlim_cur);
     }
     return 0;
 }

@@ -226,9 +226,6 @@ void attach(kernel::Thread* main)
 extern "C" const kernel::Libos atoll_libos = { k_libos_params, boot, build_start_block, attach, run };
 ATL_REGISTER(libos, kernel::Libos, atoll_libos);
 
-u64 main_stack_limit() { return kernel::main_stack_limit(); }
-u64 set_main_stack_limit(u64 limit) { return kernel::set_main_stack_limit(limit); }
-
 constexpr const char* k_stdin_file = "/.atoll/stdin";
 
 // Descriptors 0, 1 and 2: the console; stderr on the kernel log port when there is one

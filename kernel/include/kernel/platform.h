@@ -45,6 +45,15 @@ struct PciAddress {
 };
 u32 pci_config_read32(PciAddress a, u8 offset);
 void pci_config_write32(PciAddress a, u8 offset, u32 v);
+// The narrower reads, from the 32-bit register that holds them.
+inline u16 pci_config_read16(PciAddress a, u8 offset)
+{
+    return static_cast<u16>(pci_config_read32(a, offset) >> ((offset & 2) * 8));
+}
+inline u8 pci_config_read8(PciAddress a, u8 offset)
+{
+    return static_cast<u8>(pci_config_read32(a, offset) >> ((offset & 3) * 8));
+}
 
 // Device discovery: every device the platform knows of, PCI functions and memory-mapped
 // devices the loader announced, in a stable order (memory-mapped ones first).

@@ -51,18 +51,15 @@ bool parse_mmio_device(const char* text, DeviceInfo* out)
     return true;
 }
 
-u16 read16(PciAddress a, u8 offset) { return static_cast<u16>(pci_config_read32(a, offset) >> ((offset & 2) * 8)); }
-u8 read8(PciAddress a, u8 offset) { return static_cast<u8>(pci_config_read32(a, offset) >> ((offset & 3) * 8)); }
-
 void walk_pci_bus(u8 bus, int depth, DeviceVisitor visit, void* context)
 {
     for (u8 dev = 0; dev < 32; ++dev) {
-        if (read16(PciAddress { bus, dev, 0 }, 0) == 0xffff)
+        if (pci_config_read16(PciAddress { bus, dev, 0 }, 0) == 0xffff)
             continue;
-        bool multi = read8(PciAddress { bus, dev, 0 }, 0x0e) & 0x80;
+        bool multi = pci_config_read8(PciAddress { bus, dev, 0 }, 0x0e) & 0x80;
         for (u8 fn_no = 0; fn_no < (multi ? 8 : 1); ++fn_no) {
             PciAddress a { bus, dev, fn_no };
-            u16 vendor = read16(a, 0);
+            u16 vendor = pci_config_read16(a, 0);
             if (vendor == 0xffff)
                 continue;
             u32 cls = pci_config_read32(a, 8);
@@ -70,11 +67,11 @@ void walk_pci_bus(u8 bus, int depth, DeviceVisitor visit, void* context)
             d.bus = DeviceInfo::Bus::Pci;
             d.pci = a;
             d.vendor = vendor;
-            d.device_id = read16(a, 2);
+            d.device_id = pci_config_read16(a, 2);
             d.class_code = static_cast<u8>(cls >> 24);
             d.subclass = static_cast<u8>(cls >> 16);
             visit(d, context);
-            u8 secondary = read8(a, 0x19);
+            u8 secondary = pci_config_read8(a, 0x19);
             if (d.class_code == 0x06 && d.subclass == 0x04 && secondary > bus && depth < 8)
                 walk_pci_bus(secondary, depth + 1, visit, context);
         }
@@ -98,7 +95,7 @@ void discover_devices(const CommandLine& cmdline, DeviceVisitor visit, void* con
     for (std::size_t i = 0; i < mmio_count; ++i)
         visit(mmio[i], context);
     // A machine with no host bridge at 00:00.0 (microvm) has no PCI: nothing is scanned.
-    if (read16(PciAddress { 0, 0, 0 }, 0) != 0xffff)
+    if (pci_config_read16(PciAddress { 0, 0, 0 }, 0) != 0xffff)
         walk_pci_bus(0, 0, visit, context);
 }
 
