@@ -115,15 +115,6 @@ void check_params()
     }
 }
 
-// Exactly one entry in a registration table that must have one.
-template <typename T>
-const T* the_one(Registered<T> table, const char* what)
-{
-    if (table.size() != 1)
-        panic("boot: %zu %s registered, not 1", table.size(), what);
-    return table.only();
-}
-
 void phase_early(u64 start_info)
 {
     time_mark_boot();
@@ -132,8 +123,9 @@ void phase_early(u64 start_info)
     s_stack_canary = stack_protector_init(); // first: nothing on the stack holds a canary yet
     if (const char* err = read_pvh_start_info(start_info, s_boot))
         panic("boot: %s", err);
-    s_image = the_one(registered_image(), "images");
-    s_libos = the_one(registered_libos(), "libOSes");
+    // One of each: kernel/linker.ld fails a link without.
+    s_image = *registered_image().begin();
+    s_libos = *registered_libos().begin();
     boot_mark("entry, long mode, console, boot info");
 }
 

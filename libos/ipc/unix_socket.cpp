@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // AF_UNIX stream socket pairs (socketpair), in memory: each end a 64 KiB ring its peer writes
-// into. Linked with the socket layer (net/socket.cpp, which routes the socket calls on them
-// here), as the program reaches them only through socketpair().
+// into, and a Socket (libos/net/socket.h) the socket layer's common calls (net/socket.cpp)
+// are made on. Linked with that layer, as the program reaches them only through socketpair().
 
 #include <libos/core/syscall.h>
 #include <libos/fs/vfs.h>
@@ -39,7 +39,7 @@ constexpr int k_unix_min_rcvbuf = 2304;
 // 0 means no waiting at all (what a negative timeout sets on Linux).
 constexpr u64 k_forever = ~u64(0);
 
-class UnixSocket final : public File {
+class UnixSocket final : public Socket {
 public:
     static constexpr std::size_t k_capacity = 65536;
     char* ring = nullptr;
@@ -48,7 +48,6 @@ public:
     WaitQueue waiters;
     bool rd_shut = false, wr_shut = false;
     int type = SOCK_STREAM;
-    u64 ino = 0;
 
     // SOL_SOCKET options, as Linux keeps them for AF_UNIX. The buffer sizes are stored and
     // reported (doubled, as Linux reports them); the ring stays k_capacity.
@@ -81,13 +80,13 @@ public:
         return ev;
     }
 
-    long read(void* buf, std::size_t n) override { return recv(buf, n, 0); }
-    long write(const void* buf, std::size_t n) override { return send(buf, n, 0); }
+    long read(void* buf, std::size_t n) override { return recv(buf, n, 0, nullptr, nullptr); }
+    long write(const void* buf, std::size_t n) override { return send(buf, n, 0, nullptr); }
 
     // Linux's unix_stream_read_generic: wait until SO_RCVLOWAT bytes (all N with MSG_WAITALL)
     // are there; end of stream, no waiting (O_NONBLOCK, MSG_DONTWAIT, a zero timeout), the
     // timeout or a signal end the wait with what there is, else EAGAIN or EINTR.
-    long recv(void* buf, std::size_t n, int flags)
+    long recv(void* buf, std::size_t n, int flags, struct sockaddr_in*, bool*) override
     {
         if (flags & MSG_OOB)
             return -EOPNOTSUPP;
@@ -130,7 +129,7 @@ public:
         return static_cast<long>(take);
     }
 
-    long send(const void* buf, std::size_t n, int flags)
+    long send(const void* buf, std::size_t n, int flags, const struct sockaddr_in*) override
     {
         if (flags & MSG_OOB)
             return -EOPNOTSUPP;
@@ -179,15 +178,12 @@ public:
         }
     }
 
-    long stat(struct stat* st) override
-    {
-        *st = {};
-        st->st_mode = S_IFSOCK | 0777;
-        st->st_ino = ino;
-        st->st_nlink = 1;
-        return 0;
-    }
-    void describe(char* buf, std::size_t cap) override { std::snprintf(buf, cap, "socket:[%llu]", static_cast<unsigned long long>(ino)); }
+    long shutdown(int how) override;
+    long setsockopt(long level, long name, long val, long len) override;
+    long getsockopt(long level, long name, long val, long lenp) override;
+    long name(long addr, long lenp, bool local) override;
+    long put_control(struct msghdr* msg) override;
+
     FileKind kind() const override { return FileKind::UnixSocket; }
 };
 
@@ -228,9 +224,8 @@ bool unix_bool_option(long name)
 
 } // namespace
 
-long unix_setsockopt(File* f, long level, long name, long val, long len)
+long UnixSocket::setsockopt(long level, long name, long val, long len)
 {
-    auto* u = static_cast<UnixSocket*>(f);
     if (level != SOL_SOCKET)
         return -EOPNOTSUPP; // AF_UNIX has no other level
     if (static_cast<int>(len) < 0 || len < static_cast<long>(sizeof(int)))
@@ -243,9 +238,9 @@ long unix_setsockopt(File* f, long level, long name, long val, long len)
         if (name == SO_DEBUG && v && !capable(Capability::NetAdmin))
             return -EACCES;
         if (v)
-            u->flag_bits |= 1u << name;
+            flag_bits |= 1u << name;
         else
-            u->flag_bits &= ~(1u << name);
+            flag_bits &= ~(1u << name);
         return 0;
     }
     switch (name) {
@@ -267,16 +262,16 @@ long unix_setsockopt(File* f, long level, long name, long val, long len)
             want = INT_MAX / 2;
         int doubled = static_cast<int>(want) * 2;
         int min = send ? k_unix_min_sndbuf : k_unix_min_rcvbuf;
-        (send ? u->sndbuf : u->rcvbuf) = doubled > min ? doubled : min;
+        (send ? sndbuf : rcvbuf) = doubled > min ? doubled : min;
         return 0;
     }
     case SO_RCVLOWAT:
-        u->rcvlowat = v < 0 ? INT_MAX : (v ? v : 1);
+        rcvlowat = v < 0 ? INT_MAX : (v ? v : 1);
         return 0;
     case SO_PRIORITY:
         if ((v < 0 || v > 6) && !capable(Capability::NetAdmin))
             return -EPERM;
-        u->priority = v;
+        priority = v;
         return 0;
     case SO_LINGER: {
         if (len < static_cast<long>(sizeof(struct linger)))
@@ -285,21 +280,20 @@ long unix_setsockopt(File* f, long level, long name, long val, long len)
             return -EFAULT;
         struct linger l;
         std::memcpy(&l, reinterpret_cast<const void*>(val), sizeof(l));
-        u->linger_on = l.l_onoff != 0;
+        linger_on = l.l_onoff != 0;
         if (l.l_onoff)
-            u->linger_s = l.l_linger;
+            linger_s = l.l_linger;
         return 0;
     }
     case SO_RCVTIMEO:
-    case SO_SNDTIMEO: return read_timeout(val, len, name == SO_RCVTIMEO ? &u->rcvtimeo : &u->sndtimeo);
+    case SO_SNDTIMEO: return read_timeout(val, len, name == SO_RCVTIMEO ? &rcvtimeo : &sndtimeo);
     case SO_REUSEPORT: return -EOPNOTSUPP; // Linux 6.x: only for IP sockets
     default: return -ENOPROTOOPT;
     }
 }
 
-long unix_getsockopt(File* f, long level, long name, long val, long lenp)
+long UnixSocket::getsockopt(long level, long name, long val, long lenp)
 {
-    auto* u = static_cast<UnixSocket*>(f);
     if (level != SOL_SOCKET)
         return -EOPNOTSUPP;
     if (!user_ok(lenp, sizeof(socklen_t)))
@@ -307,16 +301,8 @@ long unix_getsockopt(File* f, long level, long name, long val, long lenp)
     int cap = static_cast<int>(*reinterpret_cast<socklen_t*>(lenp));
     if (cap < 0)
         return -EINVAL;
-    // Copies min(cap, size) bytes of the value, as Linux does, and says how many.
-    auto put = [&](const void* v, std::size_t size) -> long {
-        std::size_t n = static_cast<std::size_t>(cap) < size ? static_cast<std::size_t>(cap) : size;
-        if (!user_ok(val, n))
-            return -EFAULT;
-        std::memcpy(reinterpret_cast<void*>(val), v, n);
-        *reinterpret_cast<socklen_t*>(lenp) = static_cast<socklen_t>(n);
-        return 0;
-    };
-    auto put_int = [&](int v) { return put(&v, sizeof(v)); };
+    auto put = [&](const void* v, std::size_t size) { return put_sockopt(val, lenp, v, size); };
+    auto put_int = [&](int v) { return put_sockopt_int(val, lenp, v); };
     auto put_timeout = [&](u64 ns) {
         struct timeval tv {};
         if (ns != k_forever) {
@@ -326,37 +312,37 @@ long unix_getsockopt(File* f, long level, long name, long val, long lenp)
         return put(&tv, sizeof(tv));
     };
     if (unix_bool_option(name))
-        return put_int(u->flag(static_cast<int>(name)) ? 1 : 0);
+        return put_int(flag(static_cast<int>(name)) ? 1 : 0);
     switch (name) {
-    case SO_TYPE: return put_int(u->type);
+    case SO_TYPE: return put_int(type);
     case SO_DOMAIN: return put_int(AF_UNIX);
     case SO_PROTOCOL: return put_int(0);
     case SO_ERROR: return put_int(0);
     case SO_ACCEPTCONN: return put_int(0);
-    case SO_SNDBUF: return put_int(u->sndbuf);
-    case SO_RCVBUF: return put_int(u->rcvbuf);
-    case SO_RCVLOWAT: return put_int(u->rcvlowat);
+    case SO_SNDBUF: return put_int(sndbuf);
+    case SO_RCVBUF: return put_int(rcvbuf);
+    case SO_RCVLOWAT: return put_int(rcvlowat);
     case SO_SNDLOWAT: return put_int(1);
-    case SO_PRIORITY: return put_int(u->priority);
+    case SO_PRIORITY: return put_int(priority);
     case SO_REUSEPORT: return put_int(0);
     case SO_LINGER: {
-        struct linger l { u->linger_on ? 1 : 0, u->linger_s };
+        struct linger l { linger_on ? 1 : 0, linger_s };
         return put(&l, sizeof(l));
     }
-    case SO_RCVTIMEO: return put_timeout(u->rcvtimeo);
-    case SO_SNDTIMEO: return put_timeout(u->sndtimeo);
-    case SO_PEERCRED: return put(&u->peer_cred, sizeof(u->peer_cred));
+    case SO_RCVTIMEO: return put_timeout(rcvtimeo);
+    case SO_SNDTIMEO: return put_timeout(sndtimeo);
+    case SO_PEERCRED: return put(&peer_cred, sizeof(peer_cred));
     default: return -ENOPROTOOPT;
     }
 }
 
 // recvmsg's SCM_CREDENTIALS for a socket with SO_PASSCRED (net/core/scm.c, put_cmsg): what
-// fits in the control buffer, MSG_CTRUNC when it is too small. Returns -EFAULT or the
-// control bytes used.
-long unix_put_credentials(File* f, struct msghdr* msg)
+// fits in the control buffer, MSG_CTRUNC when it is too small.
+long UnixSocket::put_control(struct msghdr* msg)
 {
-    auto* u = static_cast<UnixSocket*>(f);
-    struct ucred c = u->rx_has_cred ? u->rx_cred : ucred { 0, 65534, 65534 }; // overflow ids: none sent
+    if (!flag(SO_PASSCRED))
+        return 0;
+    struct ucred c = rx_has_cred ? rx_cred : ucred { 0, 65534, 65534 }; // overflow ids: none sent
     std::size_t room = msg->msg_control ? msg->msg_controllen : 0;
     if (room < sizeof(struct cmsghdr)) {
         msg->msg_flags |= MSG_CTRUNC;
@@ -380,39 +366,25 @@ long unix_put_credentials(File* f, struct msghdr* msg)
     return static_cast<long>(used < room ? used : room);
 }
 
-long unix_recv(File* f, void* buf, std::size_t n, int flags) { return static_cast<UnixSocket*>(f)->recv(buf, n, flags); }
-
-long unix_send(File* f, const void* buf, std::size_t n, int flags) { return static_cast<UnixSocket*>(f)->send(buf, n, flags); }
-
-bool unix_passcred(File* f) { return static_cast<UnixSocket*>(f)->flag(SO_PASSCRED); }
-
-long unix_shutdown(File* f, long how)
+long UnixSocket::shutdown(int how)
 {
-    auto* u = static_cast<UnixSocket*>(f);
     if (how != SHUT_WR)
-        u->rd_shut = true;
+        rd_shut = true;
     if (how != SHUT_RD)
-        u->wr_shut = true;
-    if (u->peer) {
-        kernel::wake_all(u->peer->waiters);
-        u->peer->notify(POLLIN | POLLHUP);
+        wr_shut = true;
+    if (peer) {
+        kernel::wake_all(peer->waiters);
+        peer->notify(POLLIN | POLLHUP);
     }
     return 0;
 }
 
-long unix_name(long addr, long lenp)
+// getsockname and getpeername: a pair's ends are unnamed.
+long UnixSocket::name(long addr, long lenp, bool)
 {
     struct sockaddr_un un {};
     un.sun_family = AF_UNIX;
-    if (!user_ok(lenp, sizeof(socklen_t)))
-        return -EFAULT;
-    socklen_t cap = *reinterpret_cast<socklen_t*>(lenp);
-    std::size_t n = cap < sizeof(sa_family_t) ? cap : sizeof(sa_family_t);
-    if (!user_ok(addr, n))
-        return -EFAULT;
-    std::memcpy(reinterpret_cast<void*>(addr), &un, n);
-    *reinterpret_cast<socklen_t*>(lenp) = sizeof(sa_family_t);
-    return 0;
+    return put_sockaddr(addr, lenp, &un, sizeof(sa_family_t));
 }
 
 // ---------------------------------------------------------------------------- syscalls
@@ -443,8 +415,6 @@ long sys_socketpair(long domain, long type, long protocol, long sv)
     a->peer = b;
     b->peer = a;
     a->peer_cred = b->peer_cred = { static_cast<pid_t>(k_pid), creds().euid, creds().egid };
-    a->ino = next_socket_ino();
-    b->ino = next_socket_ino();
     a->flags = b->flags = O_RDWR | ((extra & SOCK_NONBLOCK) ? O_NONBLOCK : 0);
     int fa = fd_install(a, extra & SOCK_CLOEXEC);
     if (fa < 0) {

@@ -123,12 +123,8 @@ long pcb_call(InetSocket* s, int level, int option, int* value, bool set)
 
 } // namespace
 
-long inet_setsockopt(long fd, long level, long name, long val, long len)
+long InetSocket::setsockopt(long level, long name, long val, long len)
 {
-    long err = 0;
-    InetSocket* s = socket_of(fd, &err);
-    if (!s)
-        return err;
     if (len < 0 || !user_in(val, static_cast<std::size_t>(len)))
         return -EFAULT;
     int v = 0;
@@ -145,7 +141,7 @@ long inet_setsockopt(long fd, long level, long name, long val, long len)
         case SO_BROADCAST:
             if (long r = int_value())
                 return r;
-            return pcb_call(s, SOL_SOCKET, static_cast<int>(name), &v, true);
+            return pcb_call(this, SOL_SOCKET, static_cast<int>(name), &v, true);
         case SO_REUSEPORT:
             return int_value(); // accepted: one process, nothing to balance between
         case SO_RCVBUF:
@@ -154,10 +150,10 @@ long inet_setsockopt(long fd, long level, long name, long val, long len)
                 return r;
             if (v < 256)
                 v = 256;
-            (name == SO_RCVBUF ? s->rcvbuf : s->sndbuf) = v;
+            (name == SO_RCVBUF ? rcvbuf : sndbuf) = v;
 #if LWIP_SO_RCVBUF
-            if (name == SO_RCVBUF && s->type == SOCK_DGRAM)
-                netconn_set_recvbufsize(s->conn, v);
+            if (name == SO_RCVBUF && type == SOCK_DGRAM)
+                netconn_set_recvbufsize(conn, v);
 #endif
             return 0;
         case SO_RCVTIMEO:
@@ -169,20 +165,20 @@ long inet_setsockopt(long fd, long level, long name, long val, long len)
             if (tv.tv_usec < 0 || tv.tv_usec >= 1000000 || tv.tv_sec < 0)
                 return -EDOM;
             u64 ns = static_cast<u64>(tv.tv_sec) * 1000000000u + static_cast<u64>(tv.tv_usec) * 1000u;
-            (name == SO_RCVTIMEO ? s->rcvtimeo_ns : s->sndtimeo_ns) = ns;
+            (name == SO_RCVTIMEO ? rcvtimeo_ns : sndtimeo_ns) = ns;
             return 0;
         }
         case SO_LINGER:
             if (len < static_cast<long>(sizeof(struct linger)))
                 return -EINVAL;
-            std::memcpy(&s->linger, reinterpret_cast<const void*>(val), sizeof(struct linger));
+            std::memcpy(&linger, reinterpret_cast<const void*>(val), sizeof(struct linger));
             return 0; // FIXME: SO_LINGER with a zero timeout should reset on close
         default:
             return -ENOPROTOOPT;
         }
     }
     if (level == IPPROTO_TCP) {
-        if (s->type != SOCK_STREAM)
+        if (type != SOCK_STREAM)
             return -ENOPROTOOPT;
         switch (name) {
         case TCP_NODELAY:
@@ -191,7 +187,7 @@ long inet_setsockopt(long fd, long level, long name, long val, long len)
         case TCP_KEEPCNT:
             if (long r = int_value())
                 return r;
-            return pcb_call(s, IPPROTO_TCP, static_cast<int>(name), &v, true);
+            return pcb_call(this, IPPROTO_TCP, static_cast<int>(name), &v, true);
         case TCP_QUICKACK:
         case TCP_DEFER_ACCEPT:
         case TCP_FASTOPEN:
@@ -199,13 +195,13 @@ long inet_setsockopt(long fd, long level, long name, long val, long len)
             if (long r = int_value())
                 return r;
             if (name == TCP_QUICKACK)
-                s->quickack = v != 0;
+                quickack = v != 0;
             else if (name == TCP_CORK)
-                s->cork = v != 0;
+                cork = v != 0;
             else if (name == TCP_FASTOPEN)
-                s->fastopen = v;
+                fastopen = v;
             else
-                s->defer_accept = v < 0 ? 0 : v;
+                defer_accept = v < 0 ? 0 : v;
             return 0;
         default:
             return -ENOPROTOOPT;
@@ -218,12 +214,12 @@ long inet_setsockopt(long fd, long level, long name, long val, long len)
         else if (len >= 1)
             v = *reinterpret_cast<const unsigned char*>(val);
         switch (name) {
-        case IP_TOS: return pcb_call(s, IPPROTO_IP, IP_TOS, &v, true);
+        case IP_TOS: return pcb_call(this, IPPROTO_IP, IP_TOS, &v, true);
         case IP_TTL:
             if (len < 1 || (v != -1 && (v < 1 || v > 255)))
                 return -EINVAL;
-            return pcb_call(s, IPPROTO_IP, IP_TTL, &v, true);
-        case IP_RECVERR: s->recverr = v != 0; return 0;
+            return pcb_call(this, IPPROTO_IP, IP_TTL, &v, true);
+        case IP_RECVERR: recverr = v != 0; return 0;
         default:
             // IP_PKTINFO and the rest would change what recvmsg delivers: not offered.
             return -ENOPROTOOPT;
@@ -232,80 +228,57 @@ long inet_setsockopt(long fd, long level, long name, long val, long len)
     return -ENOPROTOOPT;
 }
 
-long inet_getsockopt(long fd, long level, long name, long val, long lenp)
+long InetSocket::getsockopt(long level, long name, long val, long lenp)
 {
-    long err = 0;
     if (!user_ok(lenp, sizeof(socklen_t)))
         return -EFAULT;
     socklen_t cap = *reinterpret_cast<socklen_t*>(lenp);
     if (static_cast<int>(cap) < 0)
         return -EINVAL;
-    auto put_int = [&](int v) -> long {
-        std::size_t n = cap < sizeof(int) ? cap : sizeof(int);
-        if (!user_ok(val, n))
-            return -EFAULT;
-        std::memcpy(reinterpret_cast<void*>(val), &v, n);
-        *reinterpret_cast<socklen_t*>(lenp) = static_cast<socklen_t>(n);
-        return 0;
-    };
-    InetSocket* s = socket_of(fd, &err);
-    if (!s)
-        return err;
+    auto put_int = [&](int v) { return put_sockopt_int(val, lenp, v); };
     int v = 0;
     if (level == SOL_SOCKET) {
         switch (name) {
-        case SO_TYPE: return put_int(s->type);
+        case SO_TYPE: return put_int(type);
         case SO_DOMAIN: return put_int(AF_INET);
-        case SO_PROTOCOL: return put_int(s->type == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP);
-        case SO_ACCEPTCONN: return put_int(s->listening ? 1 : 0);
+        case SO_PROTOCOL: return put_int(type == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP);
+        case SO_ACCEPTCONN: return put_int(listening ? 1 : 0);
         case SO_ERROR:
-            settle_connect(s);
-            return put_int(static_cast<int>(-s->take_error()));
-        case SO_RCVBUF: return put_int(s->rcvbuf * 2); // Linux reports double what was set
-        case SO_SNDBUF: return put_int(s->sndbuf * 2);
+            settle_connect(this);
+            return put_int(static_cast<int>(-take_error()));
+        case SO_RCVBUF: return put_int(rcvbuf * 2); // Linux reports double what was set
+        case SO_SNDBUF: return put_int(sndbuf * 2);
         case SO_REUSEADDR:
         case SO_KEEPALIVE:
         case SO_BROADCAST: {
-            long r = pcb_call(s, SOL_SOCKET, static_cast<int>(name), &v, false);
+            long r = pcb_call(this, SOL_SOCKET, static_cast<int>(name), &v, false);
             return r < 0 ? r : put_int(v);
         }
         case SO_RCVTIMEO:
         case SO_SNDTIMEO: {
-            u64 ns = name == SO_RCVTIMEO ? s->rcvtimeo_ns : s->sndtimeo_ns;
+            u64 ns = name == SO_RCVTIMEO ? rcvtimeo_ns : sndtimeo_ns;
             struct timeval tv { static_cast<time_t>(ns / 1000000000u), static_cast<suseconds_t>((ns % 1000000000u) / 1000) };
-            std::size_t n = cap < sizeof(tv) ? cap : sizeof(tv);
-            if (!user_ok(val, n))
-                return -EFAULT;
-            std::memcpy(reinterpret_cast<void*>(val), &tv, n);
-            *reinterpret_cast<socklen_t*>(lenp) = static_cast<socklen_t>(n);
-            return 0;
+            return put_sockopt(val, lenp, &tv, sizeof(tv));
         }
-        case SO_LINGER: {
-            std::size_t n = cap < sizeof(struct linger) ? cap : sizeof(struct linger);
-            if (!user_ok(val, n))
-                return -EFAULT;
-            std::memcpy(reinterpret_cast<void*>(val), &s->linger, n);
-            *reinterpret_cast<socklen_t*>(lenp) = static_cast<socklen_t>(n);
-            return 0;
-        }
+        case SO_LINGER: return put_sockopt(val, lenp, &linger, sizeof(linger));
         default:
             return -ENOPROTOOPT;
         }
     }
-    if (level == IPPROTO_TCP && s->type == SOCK_STREAM) {
+    if (level == IPPROTO_TCP && type == SOCK_STREAM) {
         switch (name) {
         case TCP_NODELAY:
         case TCP_KEEPIDLE:
         case TCP_KEEPINTVL:
         case TCP_KEEPCNT: {
-            long r = pcb_call(s, IPPROTO_TCP, static_cast<int>(name), &v, false);
+            long r = pcb_call(this, IPPROTO_TCP, static_cast<int>(name), &v, false);
             return r < 0 ? r : put_int(v);
         }
         case TCP_MAXSEG: return put_int(TCP_MSS);
-        case TCP_CORK: return put_int(s->cork ? 1 : 0);
-        case TCP_QUICKACK: return put_int(s->quickack ? 1 : 0);
-        case TCP_DEFER_ACCEPT: return put_int(s->defer_accept);
-        case TCP_FASTOPEN: return put_int(s->fastopen);
+        case TCP_CORK: return put_int(cork ? 1 : 0);
+        case TCP_QUICKACK: return put_int(quickack ? 1 : 0);
+        case TCP_DEFER_ACCEPT: return put_int(defer_accept);
+        case TCP_FASTOPEN: return put_int(fastopen);
         default: return -ENOPROTOOPT;
         }
     }
@@ -313,12 +286,12 @@ long inet_getsockopt(long fd, long level, long name, long val, long lenp)
         switch (name) {
         case IP_TOS:
         case IP_TTL: {
-            long r = pcb_call(s, IPPROTO_IP, static_cast<int>(name), &v, false);
+            long r = pcb_call(this, IPPROTO_IP, static_cast<int>(name), &v, false);
             if (r < 0)
                 return r;
             break;
         }
-        case IP_RECVERR: v = s->recverr ? 1 : 0; break;
+        case IP_RECVERR: v = recverr ? 1 : 0; break;
         default: return -ENOPROTOOPT;
         }
         // Linux: a buffer shorter than an int gets one byte.

@@ -104,14 +104,14 @@ void event_callback(struct netconn* conn, enum netconn_evt evt, u16_t)
 
 } // namespace
 
-InetSocket* socket_of(long fd, long* err)
+InetSocket* inet_socket_of(long fd, long* err)
 {
     File* f = fd_get(static_cast<int>(fd));
     if (!f) {
         *err = -EBADF;
         return nullptr;
     }
-    if (f->kind() != FileKind::Socket) {
+    if (f->kind() != FileKind::InetSocket) {
         *err = -ENOTSOCK;
         return nullptr;
     }
@@ -128,7 +128,6 @@ InetSocket* new_socket(int type, struct netconn* conn)
     s->type = type;
     s->conn = conn;
     s->flags = O_RDWR;
-    s->ino = next_socket_ino();
     if (conn) {
         kernel::IrqState st = kernel::irq_save();
         s->state = state_for(conn);
@@ -160,24 +159,283 @@ long read_sockaddr(long addr, long len, struct sockaddr_in* out)
 }
 
 // Writes an address back with Linux's truncation rule (*len becomes the full size).
-long write_sockaddr(const struct sockaddr_in& in, long addr, long lenp)
+// -------------------------------------------------------------------------- the socket file
+
+InetSocket::~InetSocket()
 {
-    if (!addr)
-        return 0;
-    if (!user_ok(lenp, sizeof(socklen_t)))
-        return -EFAULT;
-    socklen_t cap = *reinterpret_cast<socklen_t*>(lenp);
-    if (static_cast<int>(cap) < 0)
-        return -EINVAL;
-    std::size_t n = cap < sizeof(in) ? cap : sizeof(in);
-    if (!user_ok(addr, n))
-        return -EFAULT;
-    std::memcpy(reinterpret_cast<void*>(addr), &in, n);
-    *reinterpret_cast<socklen_t*>(lenp) = sizeof(in);
+    if (rx_pbuf)
+        pbuf_free(rx_pbuf);
+    if (rx_netbuf)
+        netbuf_delete(rx_netbuf);
+    if (conn) {
+        // The state goes after the netconn: lwIP still reports events while it closes,
+        // and a state made by those for a freed netconn would be picked up by the next
+        // netconn allocated at the same address (an accepted connection born in error).
+        // netconn_delete frees the netconn in this thread, right before it returns.
+        netconn_delete(conn);
+        kernel::IrqState s = kernel::irq_save();
+        drop_state(conn);
+        kernel::irq_restore(s);
+    }
+}
+
+bool InetSocket::readable_now() const
+{
+    if (rx_pbuf || rx_netbuf || eof || rd_shut)
+        return true;
+    return state && (state->rcvevent > 0 || state->errevent);
+}
+
+u32 InetSocket::poll()
+{
+    u32 ev = 0;
+    if (readable_now())
+        ev |= POLLIN | POLLRDNORM;
+    if (listening)
+        return ev;
+    bool writable = type == SOCK_DGRAM || (state && state->sendevent && !connecting);
+    if (writable && !wr_shut)
+        ev |= POLLOUT | POLLWRNORM;
+    if (state && state->errevent)
+        ev |= POLLERR;
+    if (eof && (wr_shut || (state && state->errevent)))
+        ev |= POLLHUP;
+    if (eof)
+        ev |= POLLRDHUP;
+    return ev;
+}
+
+template <typename Ready>
+long InetSocket::wait_until(Ready ready, u64 timeout_ns)
+{
+    u64 deadline = timeout_ns ? kernel::monotonic_ns() + timeout_ns : 0;
+    while (!ready()) {
+        kernel::WakeReason r = kernel::block(&waiters, deadline, true);
+        if (r == kernel::WakeReason::Interrupted)
+            return -EINTR;
+        if (r == kernel::WakeReason::TimedOut && !ready())
+            return -EAGAIN;
+    }
     return 0;
 }
 
-// ---------------------------------------------------------------------------- syscalls
+long InetSocket::take_error()
+{
+    long e = pending_error;
+    pending_error = 0;
+    if (!e && state && state->errevent && conn) {
+        e = errno_of(netconn_err(conn));
+        state->errevent = false;
+    }
+    return e;
+}
+
+long InetSocket::recv_tcp(void* buf, std::size_t n, int flags)
+{
+    if (listening)
+        return -ENOTCONN;
+    std::size_t done = 0;
+    auto* out = static_cast<u8*>(buf);
+    bool nonblock = nonblocking() || (flags & MSG_DONTWAIT);
+    while (done < n) {
+        if (rx_pbuf) {
+            u16 avail = static_cast<u16>(rx_pbuf->tot_len - rx_offset);
+            u16 take = static_cast<u16>(n - done < avail ? n - done : avail);
+            pbuf_copy_partial(rx_pbuf, out + done, take, rx_offset);
+            done += take;
+            if (!(flags & MSG_PEEK)) {
+                rx_offset = static_cast<u16>(rx_offset + take);
+                if (rx_offset == rx_pbuf->tot_len) {
+                    pbuf_free(rx_pbuf);
+                    rx_pbuf = nullptr;
+                    rx_offset = 0;
+                }
+            }
+            if (flags & MSG_PEEK)
+                break;
+            if (!(flags & MSG_WAITALL) || done == n)
+                break;
+            continue;
+        }
+        if (eof || rd_shut)
+            break;
+        struct pbuf* p = nullptr;
+        err_t e = netconn_recv_tcp_pbuf_flags(conn, &p, NETCONN_DONTBLOCK);
+        if (e == ERR_OK && p) {
+            rx_pbuf = p;
+            rx_offset = 0;
+            continue;
+        }
+        if (e == ERR_CLSD) {
+            eof = true;
+            break;
+        }
+        if (e != ERR_WOULDBLOCK) {
+            if (done)
+                break;
+            return e == ERR_RST || e == ERR_ABRT ? -ECONNRESET : errno_of(e);
+        }
+        if (done && !(flags & MSG_WAITALL))
+            break;
+        if (nonblock)
+            return done ? static_cast<long>(done) : -EAGAIN;
+        long w = wait_until([this] { return readable_now(); }, rcvtimeo_ns);
+        if (w < 0)
+            return done ? static_cast<long>(done) : w;
+    }
+    return static_cast<long>(done);
+}
+
+long InetSocket::send_tcp(const void* buf, std::size_t n, int flags)
+{
+    if (listening || !conn)
+        return -ENOTCONN;
+    if (wr_shut || eof_by_reset()) {
+        if (!(flags & MSG_NOSIGNAL))
+            raise_signal(SIGPIPE);
+        return -EPIPE;
+    }
+    std::size_t done = 0;
+    bool nonblock = nonblocking() || (flags & MSG_DONTWAIT);
+    while (done < n) {
+        std::size_t written = 0;
+        u8 apiflags = NETCONN_COPY | NETCONN_DONTBLOCK | ((flags & MSG_MORE) ? NETCONN_MORE : 0);
+        err_t e = netconn_write_partly(conn, static_cast<const u8*>(buf) + done, n - done, apiflags, &written);
+        done += written;
+        if (e == ERR_OK && written)
+            continue;
+        if (e != ERR_OK && e != ERR_WOULDBLOCK && e != ERR_MEM) {
+            if (done)
+                break;
+            if (e == ERR_RST || e == ERR_ABRT || e == ERR_CLSD || e == ERR_CONN) {
+                if (!(flags & MSG_NOSIGNAL))
+                    raise_signal(SIGPIPE);
+                return -EPIPE;
+            }
+            return errno_of(e);
+        }
+        if (nonblock)
+            return done ? static_cast<long>(done) : -EAGAIN;
+        // Wait until lwIP reports room again (SENDPLUS).
+        kernel::IrqState s = kernel::irq_save();
+        if (state)
+            state->sendevent = false;
+        kernel::irq_restore(s);
+        long w = wait_until([this] { return (state && (state->sendevent || state->errevent)); }, sndtimeo_ns);
+        if (w < 0)
+            return done ? static_cast<long>(done) : w;
+    }
+    return static_cast<long>(done);
+}
+
+bool InetSocket::eof_by_reset() const
+{
+    return state && state->errevent && conn && netconn_err(conn) != ERR_OK;
+}
+
+long InetSocket::recv_udp(void* buf, std::size_t n, int flags, struct sockaddr_in* from, bool* truncated)
+{
+    bool nonblock = nonblocking() || (flags & MSG_DONTWAIT);
+    for (;;) {
+        if (!rx_netbuf) {
+            struct netbuf* nb = nullptr;
+            err_t e = netconn_recv_udp_raw_netbuf_flags(conn, &nb, NETCONN_DONTBLOCK);
+            if (e == ERR_OK && nb)
+                rx_netbuf = nb;
+            else if (e != ERR_WOULDBLOCK)
+                return errno_of(e);
+        }
+        if (rx_netbuf)
+            break;
+        if (nonblock)
+            return -EAGAIN;
+        long w = wait_until([this] { return readable_now(); }, rcvtimeo_ns);
+        if (w < 0)
+            return w;
+    }
+    u16 len = netbuf_len(rx_netbuf);
+    std::size_t take = n < len ? n : len;
+    netbuf_copy(rx_netbuf, buf, static_cast<u16>(take));
+    *truncated = take < len;
+    if (from) {
+        *from = {};
+        from->sin_family = AF_INET;
+        from->sin_port = lwip_htons(netbuf_fromport(rx_netbuf));
+        from->sin_addr.s_addr = ip4_addr_get_u32(ip_2_ip4(netbuf_fromaddr(rx_netbuf)));
+    }
+    long r = static_cast<long>((flags & MSG_TRUNC) ? len : take);
+    if (!(flags & MSG_PEEK)) {
+        netbuf_delete(rx_netbuf);
+        rx_netbuf = nullptr;
+    }
+    return r;
+}
+
+long InetSocket::send_udp(const void* buf, std::size_t n, const struct sockaddr_in* to)
+{
+    if (n > 65507)
+        return -EMSGSIZE;
+    struct netbuf* nb = netbuf_new();
+    if (!nb)
+        return -ENOBUFS;
+    if (netbuf_ref(nb, buf, static_cast<u16>(n)) != ERR_OK) {
+        netbuf_delete(nb);
+        return -ENOBUFS;
+    }
+    err_t e;
+    if (to) {
+        ip_addr_t addr;
+        ip_addr_set_ip4_u32(&addr, to->sin_addr.s_addr);
+        e = netconn_sendto(conn, nb, &addr, lwip_ntohs(to->sin_port));
+    } else {
+        e = netconn_send(conn, nb);
+    }
+    netbuf_delete(nb);
+    return e == ERR_OK ? static_cast<long>(n) : errno_of(e);
+}
+
+long InetSocket::read(void* buf, std::size_t n)
+{
+    if (type == SOCK_STREAM)
+        return recv_tcp(buf, n, 0);
+    bool truncated = false;
+    return recv_udp(buf, n, 0, nullptr, &truncated);
+}
+
+long InetSocket::write(const void* buf, std::size_t n)
+{
+    if (type == SOCK_STREAM)
+        return send_tcp(buf, n, 0);
+    return send_udp(buf, n, nullptr);
+}
+
+long InetSocket::ioctl(unsigned long request, long arg)
+{
+    if (request == FIONREAD) {
+        if (!user_ok(arg, sizeof(int)))
+            return -EFAULT;
+        int n = 0;
+        if (rx_pbuf)
+            n = rx_pbuf->tot_len - rx_offset;
+        else if (rx_netbuf)
+            n = netbuf_len(rx_netbuf);
+#if LWIP_SO_RCVBUF
+        else if (type == SOCK_DGRAM && conn)
+            n = conn->recv_avail;
+#endif
+        *reinterpret_cast<int*>(arg) = n;
+        return 0;
+    }
+    return File::ioctl(request, arg);
+}
+
+void InetSocket::on_event()
+{
+    kernel::wake_all(waiters);
+    notify(poll());
+}
+
+// --------------------------------------------------------------------------------- syscalls
 
 long sys_socket(long domain, long type, long protocol)
 {
@@ -221,7 +479,7 @@ long sys_socket(long domain, long type, long protocol)
 long sys_bind(long fd, long addr, long len)
 {
     long err = 0;
-    InetSocket* s = socket_of(fd, &err);
+    InetSocket* s = inet_socket_of(fd, &err);
     if (!s)
         return err;
     struct sockaddr_in in;
@@ -236,7 +494,7 @@ long sys_bind(long fd, long addr, long len)
 long sys_listen(long fd, long backlog)
 {
     long err = 0;
-    InetSocket* s = socket_of(fd, &err);
+    InetSocket* s = inet_socket_of(fd, &err);
     if (!s)
         return err;
     if (s->type != SOCK_STREAM)
@@ -262,7 +520,7 @@ long sys_accept4(long fd, long addr, long lenp, long flags)
     if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
         return -EINVAL;
     long err = 0;
-    InetSocket* s = socket_of(fd, &err);
+    InetSocket* s = inet_socket_of(fd, &err);
     if (!s)
         return err;
     if (!s->listening)
@@ -305,7 +563,7 @@ long sys_accept4(long fd, long addr, long lenp, long flags)
     int nfd = fd_install(child, flags & SOCK_CLOEXEC);
     if (nfd < 0)
         return nfd;
-    if (long r = write_sockaddr(peer, addr, lenp)) {
+    if (long r = addr ? put_sockaddr(addr, lenp, &peer, sizeof(peer)) : 0) {
         (void)fd_close(nfd);
         return r;
     }
@@ -317,7 +575,7 @@ long sys_accept(long fd, long addr, long lenp) { return sys_accept4(fd, addr, le
 long sys_connect(long fd, long addr, long len)
 {
     long err = 0;
-    InetSocket* s = socket_of(fd, &err);
+    InetSocket* s = inet_socket_of(fd, &err);
     if (!s)
         return err;
     struct sockaddr_in in;
@@ -366,65 +624,49 @@ void settle_connect(InetSocket* s)
     }
 }
 
-// ------------------------------------------- the inet side of the calls every socket shares
+// ------------------------------------------------------------- the calls every socket answers
 
-long inet_recv(long fd, void* buf, std::size_t n, int flags, struct sockaddr_in* from, bool* truncated)
+long InetSocket::recv(void* buf, std::size_t n, int flags, struct sockaddr_in* from, bool* truncated)
 {
-    long err = 0;
-    InetSocket* s = socket_of(fd, &err);
-    if (!s)
-        return err;
-    if (s->type == SOCK_STREAM) {
-        settle_connect(s);
-        return s->recv_tcp(buf, n, flags);
+    if (type == SOCK_STREAM) {
+        settle_connect(this);
+        return recv_tcp(buf, n, flags);
     }
-    return s->recv_udp(buf, n, flags, from, truncated);
+    return recv_udp(buf, n, flags, from, truncated);
 }
 
-long inet_send(long fd, const void* buf, std::size_t n, int flags, const struct sockaddr_in* to)
+long InetSocket::send(const void* buf, std::size_t n, int flags, const struct sockaddr_in* to)
 {
-    long err = 0;
-    InetSocket* s = socket_of(fd, &err);
-    if (!s)
-        return err;
-    if (s->type == SOCK_STREAM) {
-        settle_connect(s);
-        if (s->connecting)
+    if (type == SOCK_STREAM) {
+        settle_connect(this);
+        if (connecting)
             return -EAGAIN;
-        return s->send_tcp(buf, n, flags);
+        return send_tcp(buf, n, flags);
     }
-    return s->send_udp(buf, n, to);
+    return send_udp(buf, n, to);
 }
 
-long inet_shutdown(long fd, long how)
+long InetSocket::shutdown(int how)
 {
-    long err = 0;
-    InetSocket* s = socket_of(fd, &err);
-    if (!s)
-        return err;
-    if (s->type == SOCK_STREAM && (s->listening || !s->state || (!s->state->sendevent && !s->eof)))
+    if (type == SOCK_STREAM && (listening || !state || (!state->sendevent && !eof)))
         return -ENOTCONN;
     bool rd = how != SHUT_WR, wr = how != SHUT_RD;
-    if (s->type == SOCK_STREAM) {
-        err_t e = netconn_shutdown(s->conn, rd, wr);
+    if (type == SOCK_STREAM) {
+        err_t e = netconn_shutdown(conn, rd, wr);
         if (e != ERR_OK && e != ERR_CONN)
             return errno_of(e);
     }
-    s->rd_shut |= rd;
-    s->wr_shut |= wr;
-    s->on_event();
+    rd_shut |= rd;
+    wr_shut |= wr;
+    on_event();
     return 0;
 }
 
-long inet_name(long fd, long addr, long lenp, bool local)
+long InetSocket::name(long addr, long lenp, bool local)
 {
-    long err = 0;
-    InetSocket* s = socket_of(fd, &err);
-    if (!s)
-        return err;
     ip_addr_t a;
     u16_t port = 0;
-    err_t e = netconn_getaddr(s->conn, &a, &port, local ? 1 : 0);
+    err_t e = netconn_getaddr(conn, &a, &port, local ? 1 : 0);
     struct sockaddr_in in {};
     in.sin_family = AF_INET;
     if (e == ERR_OK) {
@@ -433,9 +675,7 @@ long inet_name(long fd, long addr, long lenp, bool local)
     } else if (!local) {
         return -ENOTCONN;
     }
-    if (!addr)
-        return -EFAULT;
-    return write_sockaddr(in, addr, lenp);
+    return put_sockaddr(addr, lenp, &in, sizeof(in));
 }
 
 } // namespace atl::libos

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 // The socket layer: the socket system calls every socket shares (send, receive, shutdown,
-// options, names), routed to AF_UNIX pairs (ipc/unix_socket.cpp) or inet sockets
-// (inet_socket.cpp, inet_options.cpp) by the descriptor's kind; the layer's entry points; and
-// socket() and socketpair() in musl's place, whose use links the layer into an image.
+// options, names), made on the Socket behind the descriptor (libos/net/socket.h): an AF_UNIX
+// pair (ipc/unix_socket.cpp) or an inet socket (inet_socket.cpp, inet_options.cpp); the
+// layer's entry points; and socket() and socketpair() in musl's place, whose use links the
+// layer into an image.
 
 #include "inet_socket.h"
 
@@ -20,6 +21,7 @@
 #include <cstdio>
 #include <cstring>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 
@@ -27,31 +29,72 @@ namespace atl::libos {
 
 namespace {
 
-u64 s_next_socket_ino = 1 << 26;
-
-long do_recv(long fd, void* buf, std::size_t n, int flags, struct sockaddr_in* from, bool* truncated)
+// The capacity the application's *LENP gives for SIZE bytes: how many to write, or -errno.
+long user_capacity(long lenp, std::size_t size)
 {
-    File* f = fd_get(static_cast<int>(fd));
-    if (!f)
-        return -EBADF;
-    if (f->kind() == FileKind::UnixSocket)
-        return unix_recv(f, buf, n, flags);
-    return inet_recv(fd, buf, n, flags, from, truncated);
+    if (!user_ok(lenp, sizeof(socklen_t)))
+        return -EFAULT;
+    auto cap = static_cast<int>(*reinterpret_cast<socklen_t*>(lenp));
+    if (cap < 0)
+        return -EINVAL;
+    return static_cast<long>(static_cast<std::size_t>(cap) < size ? static_cast<std::size_t>(cap) : size);
 }
 
-long do_send(long fd, const void* buf, std::size_t n, int flags, const struct sockaddr_in* to)
+// N bytes of VALUE to the application's DST, and *LENP = REPORTED.
+long put_cut(long dst, long lenp, const void* value, long n, std::size_t reported)
 {
-    File* f = fd_get(static_cast<int>(fd));
-    if (!f)
-        return -EBADF;
-    if (f->kind() == FileKind::UnixSocket)
-        return unix_send(f, buf, n, flags);
-    return inet_send(fd, buf, n, flags, to);
+    if (n < 0)
+        return n;
+    if (!user_ok(dst, static_cast<std::size_t>(n)))
+        return -EFAULT;
+    std::memcpy(reinterpret_cast<void*>(dst), value, static_cast<std::size_t>(n));
+    *reinterpret_cast<socklen_t*>(lenp) = static_cast<socklen_t>(reported);
+    return 0;
 }
 
 } // namespace
 
-u64 next_socket_ino() { return s_next_socket_ino++; }
+long put_sockopt(long val, long lenp, const void* value, std::size_t size)
+{
+    long n = user_capacity(lenp, size);
+    return put_cut(val, lenp, value, n, static_cast<std::size_t>(n));
+}
+
+long put_sockopt_int(long val, long lenp, int value) { return put_sockopt(val, lenp, &value, sizeof(value)); }
+
+long put_sockaddr(long addr, long lenp, const void* sa, std::size_t size)
+{
+    return put_cut(addr, lenp, sa, user_capacity(lenp, size), size);
+}
+
+long Socket::stat(struct stat* st)
+{
+    *st = {};
+    st->st_mode = S_IFSOCK | 0777;
+    st->st_ino = ino;
+    st->st_nlink = 1;
+    st->st_blksize = 4096;
+    return 0;
+}
+
+void Socket::describe(char* buf, std::size_t cap)
+{
+    std::snprintf(buf, cap, "socket:[%llu]", static_cast<unsigned long long>(ino));
+}
+
+Socket* socket_of(long fd, long* err)
+{
+    File* f = fd_get(static_cast<int>(fd));
+    if (!f) {
+        *err = -EBADF;
+        return nullptr;
+    }
+    if (f->kind() != FileKind::InetSocket && f->kind() != FileKind::UnixSocket) {
+        *err = -ENOTSOCK;
+        return nullptr;
+    }
+    return static_cast<Socket*>(f);
+}
 
 long sys_sendto(long fd, long buf, long len, long flags, long addr, long addrlen)
 {
@@ -66,7 +109,11 @@ long sys_sendto(long fd, long buf, long len, long flags, long addr, long addrlen
             return r;
         have_to = true;
     }
-    return do_send(fd, reinterpret_cast<const void*>(buf), static_cast<std::size_t>(len), static_cast<int>(flags),
+    long err = 0;
+    Socket* s = socket_of(fd, &err);
+    if (!s)
+        return err;
+    return s->send(reinterpret_cast<const void*>(buf), static_cast<std::size_t>(len), static_cast<int>(flags),
         have_to ? &to : nullptr);
 }
 
@@ -76,11 +123,15 @@ long sys_recvfrom(long fd, long buf, long len, long flags, long addr, long lenp)
         return -EINVAL;
     if (!user_ok(buf, static_cast<std::size_t>(len)))
         return -EFAULT;
+    long err = 0;
+    Socket* s = socket_of(fd, &err);
+    if (!s)
+        return err;
     struct sockaddr_in from {};
     bool truncated = false;
-    long r = do_recv(fd, reinterpret_cast<void*>(buf), static_cast<std::size_t>(len), static_cast<int>(flags), &from, &truncated);
+    long r = s->recv(reinterpret_cast<void*>(buf), static_cast<std::size_t>(len), static_cast<int>(flags), &from, &truncated);
     if (r >= 0 && addr && from.sin_family == AF_INET) {
-        if (long w = write_sockaddr(from, addr, lenp))
+        if (long w = put_sockaddr(addr, lenp, &from, sizeof(from)))
             return w;
     }
     return r;
@@ -127,6 +178,10 @@ long sys_recvmsg(long fd, long msgp, long flags)
     long checked = check_iov(reinterpret_cast<long>(msg->msg_iov), msg->msg_iovlen, true);
     if (checked < 0)
         return checked;
+    long err = 0;
+    Socket* s = socket_of(fd, &err);
+    if (!s)
+        return err;
     auto total = static_cast<std::size_t>(checked);
     if (total > (1u << 20))
         total = 1u << 20;
@@ -135,7 +190,7 @@ long sys_recvmsg(long fd, long msgp, long flags)
         return -ENOMEM;
     struct sockaddr_in from {};
     bool truncated = false;
-    long r = do_recv(fd, buf, total, static_cast<int>(flags), &from, &truncated);
+    long r = s->recv(buf, total, static_cast<int>(flags), &from, &truncated);
     if (r > 0) {
         std::size_t left = static_cast<std::size_t>(r) < total ? static_cast<std::size_t>(r) : total, at = 0;
         for (std::size_t i = 0; i < iovlen && left; ++i) {
@@ -149,15 +204,10 @@ long sys_recvmsg(long fd, long msgp, long flags)
     if (r < 0)
         return r;
     msg->msg_flags = truncated ? MSG_TRUNC : 0;
-    File* f = fd_get(static_cast<int>(fd));
-    if (f && f->kind() == FileKind::UnixSocket && unix_passcred(f)) {
-        long used = unix_put_credentials(f, msg);
-        if (used < 0)
-            return used;
-        msg->msg_controllen = static_cast<socklen_t>(used);
-    } else {
-        msg->msg_controllen = 0;
-    }
+    long used = s->put_control(msg);
+    if (used < 0)
+        return used;
+    msg->msg_controllen = static_cast<socklen_t>(used);
     if (msg->msg_name && from.sin_family == AF_INET) {
         std::size_t n = msg->msg_namelen < sizeof(from) ? msg->msg_namelen : sizeof(from);
         if (!user_ok(msg->msg_name, n))
@@ -174,43 +224,38 @@ long sys_shutdown(long fd, long how)
 {
     if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR)
         return -EINVAL;
-    File* f = fd_get(static_cast<int>(fd));
-    if (!f)
-        return -EBADF;
-    if (f->kind() == FileKind::UnixSocket)
-        return unix_shutdown(f, how);
-    return inet_shutdown(fd, how);
+    long err = 0;
+    Socket* s = socket_of(fd, &err);
+    return s ? s->shutdown(static_cast<int>(how)) : err;
 }
 
 long sys_setsockopt(long fd, long level, long name, long val, long len)
 {
-    File* f = fd_get(static_cast<int>(fd));
-    if (f && f->kind() == FileKind::UnixSocket)
-        return unix_setsockopt(f, level, name, val, len);
-    return inet_setsockopt(fd, level, name, val, len);
+    long err = 0;
+    Socket* s = socket_of(fd, &err);
+    return s ? s->setsockopt(level, name, val, len) : err;
 }
 
 long sys_getsockopt(long fd, long level, long name, long val, long lenp)
 {
-    if (File* f = fd_get(static_cast<int>(fd)); f && f->kind() == FileKind::UnixSocket)
-        return unix_getsockopt(f, level, name, val, lenp);
-    return inet_getsockopt(fd, level, name, val, lenp);
+    long err = 0;
+    Socket* s = socket_of(fd, &err);
+    return s ? s->getsockopt(level, name, val, lenp) : err;
 }
 
-namespace {
-
-long name_of(long fd, long addr, long lenp, bool local)
+long sys_getsockname(long fd, long addr, long lenp)
 {
-    File* f = fd_get(static_cast<int>(fd));
-    if (f && f->kind() == FileKind::UnixSocket)
-        return unix_name(addr, lenp);
-    return inet_name(fd, addr, lenp, local);
+    long err = 0;
+    Socket* s = socket_of(fd, &err);
+    return s ? s->name(addr, lenp, true) : err;
 }
 
-} // namespace
-
-long sys_getsockname(long fd, long addr, long lenp) { return name_of(fd, addr, lenp, true); }
-long sys_getpeername(long fd, long addr, long lenp) { return name_of(fd, addr, lenp, false); }
+long sys_getpeername(long fd, long addr, long lenp)
+{
+    long err = 0;
+    Socket* s = socket_of(fd, &err);
+    return s ? s->name(addr, lenp, false) : err;
+}
 
 namespace {
 

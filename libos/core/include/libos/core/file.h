@@ -28,7 +28,7 @@ struct PollHook {
 using PollHooks = List<PollHook, &PollHook::node>;
 
 // ---------------------------------------------------------------------------------- files
-enum class FileKind : u8 { Other, Epoll, TimerFd, SignalFd, Socket, UnixSocket };
+enum class FileKind : u8 { Other, Epoll, TimerFd, SignalFd, InetSocket, UnixSocket };
 
 // An open file description. Reference-counted: dup() and fork-less sharing point at one.
 class File {
