@@ -8,20 +8,48 @@
 #include <kernel/heap.h>
 #include <kernel/interrupts.h>
 #include <kernel/memory.h>
+#include <kernel/own.h>
 #include <kernel/sched.h>
 #include <kernel/time.h>
 #include <virtio/virtqueue.h>
 
+#include <cerrno>
 #include <cstring>
+#include <utility>
 
 namespace atl::virtio {
 
 namespace {
 
+// The device and what it owns; a start that fails gives back whatever it took when its Rng
+// goes (the device reset first, so it no longer writes to the memory or interrupts).
 struct Rng {
-    Transport* t = nullptr;
-    Virtqueue* vq = nullptr;
+    explicit Rng(kernel::OwnPtr<Transport> transport)
+        : m_transport(std::move(transport))
+        , t(m_transport.get())
+    {
+    }
+    Rng(const Rng&) = delete;
+    Rng& operator=(const Rng&) = delete;
+    ~Rng()
+    {
+        t->set_status(k_status_failed);
+        t->reset();
+        t->release_interrupts();
+        vq.reset();
+        kernel::kfree(slots);
+        if (buffer)
+            kernel::free_pages(reinterpret_cast<u64>(buffer), k_page_size);
+        if (ring)
+            kernel::free_pages(ring, ring_bytes);
+    }
+
+    kernel::OwnPtr<Transport> m_transport;
+    Transport* t;
+    kernel::OwnPtr<Virtqueue> vq;
     u8* buffer = nullptr;
+    u64 ring = 0, ring_bytes = 0;
+    Virtqueue::Slot* slots = nullptr;
     kernel::WaitQueue wait;
     bool done = false;
     u32 got = 0;
@@ -47,39 +75,39 @@ std::size_t read_random(void* buf, std::size_t len); // below: the entropy sourc
 
 } // namespace
 
-bool start_rng(Transport* t)
+Result<void> start_rng(kernel::OwnPtr<Transport> transport)
 {
     if (s_rng)
-        return false; // one is enough
-    if (!negotiate(*t, 0, k_feature_version_1))
-        return false;
-    u16 size = t->queue_max_size(0) < 8 ? t->queue_max_size(0) : 8;
+        return Error::from_errno(EBUSY); // one is enough
+    Transport& t = *transport;
+    if (!negotiate(t, 0, k_feature_version_1))
+        return Error::from_errno(ENODEV);
+    u16 size = t.queue_max_size(0) < 8 ? t.queue_max_size(0) : 8;
     while (size > 1 && !Virtqueue::valid_size(size))
         size = static_cast<u16>(size >> 1);
     if (!size)
-        return false;
-    u64 ring = 0, buffer = 0;
-    if (!kernel::alloc_pages(Virtqueue::memory_size(size), &ring) || !kernel::alloc_pages(k_page_size, &buffer))
-        return false;
-    std::memset(reinterpret_cast<void*>(ring), 0, align_up(Virtqueue::memory_size(size), k_page_size));
-    auto* slots = static_cast<Virtqueue::Slot*>(kernel::kzalloc(sizeof(Virtqueue::Slot) * size));
-    auto* r = kernel::make<Rng>();
-    if (!slots || !r)
-        return false;
-    r->t = t;
-    r->vq = kernel::make<Virtqueue>(size, reinterpret_cast<void*>(ring), ring, slots);
+        return Error::from_errno(ENODEV);
+    auto r = TRY(kernel::make_own<Rng>(std::move(transport)));
+    u64 ring_bytes = Virtqueue::memory_size(size), buffer = 0;
+    if (!kernel::alloc_pages(ring_bytes, &r->ring))
+        return Error::from_errno(ENOMEM);
+    r->ring_bytes = ring_bytes;
+    if (!kernel::alloc_pages(k_page_size, &buffer))
+        return Error::from_errno(ENOMEM);
     r->buffer = reinterpret_cast<u8*>(buffer);
+    std::memset(reinterpret_cast<void*>(r->ring), 0, align_up(ring_bytes, k_page_size));
+    r->slots = static_cast<Virtqueue::Slot*>(kernel::kzalloc(sizeof(Virtqueue::Slot) * size));
+    if (!r->slots)
+        return Error::from_errno(ENOMEM);
+    r->vq = TRY(kernel::make_own<Virtqueue>(size, reinterpret_cast<void*>(r->ring), r->ring, r->slots));
     // Interrupts first: on PCI a queue's MSI-X vector can only be set once MSI-X is enabled.
-    if (!r->vq || !t->setup_interrupts(rng_interrupt, r) ||
-        !t->setup_queue(0, size, r->vq->desc_phys(), r->vq->avail_phys(), r->vq->used_phys())) {
-        t->set_status(k_status_failed);
-        return false;
-    }
-    t->set_status(k_status_acknowledge | k_status_driver | k_status_features_ok | k_status_driver_ok);
-    s_rng = r;
+    TRY(t.setup_interrupts(rng_interrupt, r.get()));
+    TRY(t.setup_queue(0, size, r->vq->desc_phys(), r->vq->avail_phys(), r->vq->used_phys()));
+    t.set_status(k_status_acknowledge | k_status_driver | k_status_features_ok | k_status_driver_ok);
+    s_rng = r.release(); // for good: entropy sources are not unregistered
     drivers::register_entropy_source(read_random);
-    kernel::log("virtio-rng on %s", t->name());
-    return true;
+    kernel::log("virtio-rng on %s", t.name());
+    return {};
 }
 
 namespace {
