@@ -40,7 +40,7 @@ struct HvmMemmapEntry {
 };
 
 // The loader's hand-over is input: what is wrong with it goes to the log, the caller gets EINVAL.
-Error bad_start_info(const char* why)
+[[gnu::cold]] Error bad_start_info(const char* why)
 {
     log("boot: %s", why);
     return Error::from_errno(EINVAL);

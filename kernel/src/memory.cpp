@@ -23,7 +23,7 @@ int s_busy = 0;
 bool memory_busy() { return s_busy != 0; }
 
 namespace {
-Error unusable_map(const char* why)
+[[gnu::cold]] Error unusable_map(const char* why)
 {
     log("memory: %s", why);
     return Error::from_errno(EINVAL);

@@ -62,7 +62,7 @@ void flush(u64 start, u64 size)
         arch::flush_tlb_page(a);
 }
 
-Error no_memory_for_tables()
+[[gnu::cold]] Error no_memory_for_tables()
 {
     log("paging: out of memory for page tables");
     return Error::from_errno(ENOMEM);

@@ -42,51 +42,27 @@ unsigned s_lose_notify_every = 0; // set_net_lose_notify()
 constexpr unsigned k_rx_batch = 32;          // receive buffers given back per publish
 constexpr u64 k_watchdog_ns = 20'000'000;   // see VirtioNet::watchdog_locked()
 
-// One queue and the memory it owns: the rings (device-shared pages), the driver's slots, the
-// buffers. Whatever set_up_queue() got is given back when the queue goes.
-struct Queue {
-    kernel::OwnPtr<Virtqueue> vq;
-    u8* buffers = nullptr; // size x k_buffer
-    u16 size = 0;
-    u64 ring = 0, ring_bytes = 0, buffer_bytes = 0;
-    Virtqueue::Slot* slots = nullptr;
-
-    Queue() = default;
-    Queue(const Queue&) = delete;
-    Queue& operator=(const Queue&) = delete;
-    ~Queue()
-    {
-        vq.reset();
-        kernel::kfree(slots);
-        if (buffers)
-            kernel::free_pages(reinterpret_cast<u64>(buffers), buffer_bytes);
-        if (ring)
-            kernel::free_pages(ring, ring_bytes);
-    }
-};
-
 class VirtioNet final : public drivers::NetDevice {
 public:
     static Result<kernel::OwnPtr<VirtioNet>> create(kernel::OwnPtr<Transport> transport);
 
     explicit VirtioNet(kernel::OwnPtr<Transport> transport)
-        : m_transport(std::move(transport))
-        , t(m_transport.get())
+        : t(transport.get())
+        , m_transport(std::move(transport))
     {
     }
     // A device that create() gave up on: it stops using the rings and buffers before they go
     // (§3.1.1: FAILED says the driver gave up; the reset stops the device's DMA and
     // interrupts), then its vector is freed. Started devices are registered and never go.
-    ~VirtioNet()
+    [[gnu::cold, gnu::noinline]] ~VirtioNet()
     {
         t->set_status(k_status_failed);
         t->reset();
         t->release_interrupts();
     }
 
-    kernel::OwnPtr<Transport> m_transport;
-    Transport* t; // m_transport's, for the hot paths
-    Queue rx, tx;
+    Transport* t; // m_transport's (first: the hot paths' offsets stay as they were)
+    QueueMemory rx, tx; // buffers: size x k_buffer
     u8 m_mac[6] {};
     bool has_status = false;
     bool mergeable = false;
@@ -106,6 +82,7 @@ public:
         VirtioNet* owner = nullptr;
     } watchdog;
     char m_name[24] = "virtio-net";
+    kernel::OwnPtr<Transport> m_transport; // ~VirtioNet's body resets the device before any member goes
     u8 assembly[65536]; // a frame spread over several receive buffers
 
     const u8* mac() const override { return m_mac; }
@@ -363,7 +340,7 @@ public:
     }
 };
 
-Result<void> set_up_queue(Transport& t, Queue& q, u16 index, bool event_idx)
+Result<void> set_up_queue(Transport& t, QueueMemory& q, u16 index, bool event_idx)
 {
     u16 max = t.queue_max_size(index);
     if (max == 0)
@@ -371,22 +348,9 @@ Result<void> set_up_queue(Transport& t, Queue& q, u16 index, bool event_idx)
     u16 size = max < k_max_queue ? max : k_max_queue;
     while (!Virtqueue::valid_size(size) && size > 1)
         size = static_cast<u16>(size >> 1);
-    u64 ring_bytes = Virtqueue::memory_size(size), buffer_bytes = u64(size) * k_buffer, buffers = 0;
-    if (!kernel::alloc_pages(ring_bytes, &q.ring))
-        return Error::from_errno(ENOMEM);
-    q.ring_bytes = ring_bytes;
-    if (!kernel::alloc_pages(buffer_bytes, &buffers))
-        return Error::from_errno(ENOMEM);
-    q.buffers = reinterpret_cast<u8*>(buffers);
-    q.buffer_bytes = buffer_bytes;
-    std::memset(reinterpret_cast<void*>(q.ring), 0, align_up(ring_bytes, k_page_size));
-    q.slots = static_cast<Virtqueue::Slot*>(kernel::kzalloc(sizeof(Virtqueue::Slot) * size));
-    if (!q.slots)
-        return Error::from_errno(ENOMEM);
-    q.vq = TRY(kernel::make_own<Virtqueue>(size, reinterpret_cast<void*>(q.ring), q.ring, q.slots));
+    TRY(q.allocate(size, u64(size) * k_buffer));
     q.vq->set_event_idx(event_idx);
     q.vq->set_barrier(arch::device_barrier);
-    q.size = size;
     return t.setup_queue(index, size, q.vq->desc_phys(), q.vq->avail_phys(), q.vq->used_phys());
 }
 
@@ -413,18 +377,10 @@ Result<kernel::OwnPtr<VirtioNet>> VirtioNet::create(kernel::OwnPtr<Transport> tr
         n->m_mac[5] = static_cast<u8>(s_count + 1);
     }
     // Interrupts first: on PCI a queue's MSI-X vector can only be set once MSI-X is enabled.
-    if (Result<void> r = t.setup_interrupts(VirtioNet::interrupt, n.get()); !r) {
-        kernel::log("virtio-net: cannot route the device's interrupts");
-        return r.error();
-    }
-    if (Result<void> r = set_up_queue(t, n->rx, k_rx, event_idx); !r) {
-        kernel::log("virtio-net: cannot set up the receive queue");
-        return r.error();
-    }
-    if (Result<void> r = set_up_queue(t, n->tx, k_tx, event_idx); !r) {
-        kernel::log("virtio-net: cannot set up the transmit queue");
-        return r.error();
-    }
+    // (A failure is logged by the transport's driver, with its errno.)
+    TRY(t.setup_interrupts(VirtioNet::interrupt, n.get()));
+    TRY(set_up_queue(t, n->rx, k_rx, event_idx));
+    TRY(set_up_queue(t, n->tx, k_tx, event_idx));
     // Transmit completions need no interrupt: transmit() takes back finished buffers, and the
     // service thread's watchdog does while the ring is idle.
     n->watchdog.owner = n.get();

@@ -25,31 +25,22 @@ namespace {
 // goes (the device reset first, so it no longer writes to the memory or interrupts).
 struct Rng {
     explicit Rng(kernel::OwnPtr<Transport> transport)
-        : m_transport(std::move(transport))
-        , t(m_transport.get())
+        : t(transport.get())
+        , m_transport(std::move(transport))
     {
     }
     Rng(const Rng&) = delete;
     Rng& operator=(const Rng&) = delete;
-    ~Rng()
+    [[gnu::cold, gnu::noinline]] ~Rng()
     {
         t->set_status(k_status_failed);
         t->reset();
         t->release_interrupts();
-        vq.reset();
-        kernel::kfree(slots);
-        if (buffer)
-            kernel::free_pages(reinterpret_cast<u64>(buffer), k_page_size);
-        if (ring)
-            kernel::free_pages(ring, ring_bytes);
     }
 
+    Transport* t; // m_transport's
     kernel::OwnPtr<Transport> m_transport;
-    Transport* t;
-    kernel::OwnPtr<Virtqueue> vq;
-    u8* buffer = nullptr;
-    u64 ring = 0, ring_bytes = 0;
-    Virtqueue::Slot* slots = nullptr;
+    QueueMemory q; // one page of buffer
     kernel::WaitQueue wait;
     bool done = false;
     u32 got = 0;
@@ -62,7 +53,7 @@ void rng_interrupt(void* context)
     if (r->t->acknowledge_interrupt()) {
         void* token = nullptr;
         u32 len = 0;
-        if (r->vq->pop_used(&token, &len)) {
+        if (r->q.vq->pop_used(&token, &len)) {
             r->got = len <= k_page_size ? len : 0;
             r->done = true;
             kernel::wake_all(r->wait);
@@ -88,21 +79,10 @@ Result<void> start_rng(kernel::OwnPtr<Transport> transport)
     if (!size)
         return Error::from_errno(ENODEV);
     auto r = TRY(kernel::make_own<Rng>(std::move(transport)));
-    u64 ring_bytes = Virtqueue::memory_size(size), buffer = 0;
-    if (!kernel::alloc_pages(ring_bytes, &r->ring))
-        return Error::from_errno(ENOMEM);
-    r->ring_bytes = ring_bytes;
-    if (!kernel::alloc_pages(k_page_size, &buffer))
-        return Error::from_errno(ENOMEM);
-    r->buffer = reinterpret_cast<u8*>(buffer);
-    std::memset(reinterpret_cast<void*>(r->ring), 0, align_up(ring_bytes, k_page_size));
-    r->slots = static_cast<Virtqueue::Slot*>(kernel::kzalloc(sizeof(Virtqueue::Slot) * size));
-    if (!r->slots)
-        return Error::from_errno(ENOMEM);
-    r->vq = TRY(kernel::make_own<Virtqueue>(size, reinterpret_cast<void*>(r->ring), r->ring, r->slots));
+    TRY(r->q.allocate(size, k_page_size));
     // Interrupts first: on PCI a queue's MSI-X vector can only be set once MSI-X is enabled.
     TRY(t.setup_interrupts(rng_interrupt, r.get()));
-    TRY(t.setup_queue(0, size, r->vq->desc_phys(), r->vq->avail_phys(), r->vq->used_phys()));
+    TRY(t.setup_queue(0, size, r->q.vq->desc_phys(), r->q.vq->avail_phys(), r->q.vq->used_phys()));
     t.set_status(k_status_acknowledge | k_status_driver | k_status_features_ok | k_status_driver_ok);
     s_rng = r.release(); // for good: entropy sources are not unregistered
     drivers::register_entropy_source(read_random);
@@ -120,17 +100,17 @@ std::size_t read_random(void* buf, std::size_t len)
         len = k_page_size;
     kernel::IrqState s = kernel::irq_save();
     s_rng->done = false;
-    virtio::Virtqueue::Buffer b { reinterpret_cast<u64>(s_rng->buffer), static_cast<u32>(len) };
+    virtio::Virtqueue::Buffer b { reinterpret_cast<u64>(s_rng->q.buffers), static_cast<u32>(len) };
     std::size_t got = 0;
-    if (s_rng->vq->add(&b, 0, 1, s_rng)) {
-        s_rng->vq->publish();
+    if (s_rng->q.vq->add(&b, 0, 1, s_rng)) {
+        s_rng->q.vq->publish();
         s_rng->t->notify(0);
         // Bounded wait: a device that never answers costs 100 ms once, not a hang.
         u64 deadline = kernel::monotonic_ns() + 100000000;
         while (!s_rng->done && kernel::block(&s_rng->wait, deadline, false) != kernel::WakeReason::TimedOut) { }
         if (s_rng->done) {
             got = s_rng->got < len ? s_rng->got : len;
-            std::memcpy(buf, s_rng->buffer, got);
+            std::memcpy(buf, s_rng->q.buffers, got);
         }
     }
     kernel::irq_restore(s);

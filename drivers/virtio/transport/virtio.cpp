@@ -69,10 +69,8 @@ void start(kernel::OwnPtr<Transport> t)
 {
     for (const DriverEntry& d : k_drivers) {
         if (d.type == t->device_type()) {
-            const char* transport = t->name(); // a literal: it outlives t
             if (Result<void> r = d.start(std::move(t)); !r)
-                kernel::log("virtio: the %s driver could not start a device on %s (errno %d)", d.name, transport,
-                    r.error().code());
+                kernel::log("virtio: the %s driver could not start a device (errno %d)", d.name, r.error().code());
             return;
         }
     }

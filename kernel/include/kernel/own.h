@@ -36,7 +36,16 @@ struct HeapDelete {
         static_assert(std::is_same_v<std::remove_cv_t<T>, std::remove_cv_t<U>> || std::has_virtual_destructor_v<T>,
             "an OwnPtr to a base class needs the base's destructor to be virtual");
     }
-    void operator()(T* p) const { destroy(p); }
+    void operator()(T* p) const
+    {
+        // A class with an operator delete of its own (one with a virtual destructor, such as
+        // virtio::Transport) goes through its deleting destructor: one virtual call where
+        // kernel::destroy would put a call and a kfree at every place an owner ends.
+        if constexpr (requires(void* q) { T::operator delete(q); })
+            delete p;
+        else
+            destroy(p);
+    }
 };
 
 template <typename T>
