@@ -17,6 +17,7 @@
 
 #include <kernel/platform.h>
 
+#include <cerrno>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
@@ -490,24 +491,34 @@ bool control_clock_detect()
     return true;
 }
 
-const char* control_init()
+Result<void> control_init()
 {
     if (!platform::control_port::present())
-        return nullptr;
+        return {};
     // The FIFOs are not switched on here: that empties the receive side in QEMU, and a
     // command the host wrote before the guest booted waits there. (They are on already when
     // `atoll run`'s relay announced itself; see control_clock_detect.)
     platform::control_port::init();
-    u32 vector = allocate_irq(uart_irq, nullptr);
-    if (!vector)
-        return "no free interrupt vector";
-    if (!platform::route_gsi(platform::control_port::gsi(), vector, false))
-        return "cannot route IRQ 3 through the I/O APIC";
-    if (!create_kernel_thread(control_thread, nullptr, "control", k_thread_stack))
-        return "out of memory for its thread";
+    Result<u32> vector = allocate_irq(uart_irq, nullptr);
+    if (!vector) {
+        log("control channel: no free interrupt vector (no state dumps or signals from the host)");
+        return vector.error();
+    }
+    if (!platform::route_gsi(platform::control_port::gsi(), *vector, false)) {
+        unregister_irq(*vector);
+        log("control channel: cannot route IRQ 3 through the I/O APIC (no state dumps or signals from the host)");
+        return Error::from_errno(ENODEV);
+    }
+    if (!create_kernel_thread(control_thread, nullptr, "control", k_thread_stack)) {
+        // The I/O APIC line stays routed to the freed vector, but the UART's receive interrupt
+        // is not on yet, so nothing raises it.
+        unregister_irq(*vector);
+        log("control channel: out of memory for its thread (no state dumps or signals from the host)");
+        return Error::from_errno(ENOMEM);
+    }
     (void)register_dump_section("clock", dump_clock);
     platform::control_port::set_receive_interrupt(true);
-    return nullptr;
+    return {};
 }
 
 } // namespace atl::kernel

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT
+#include <kernel/console.h>
 #include <kernel/interrupts.h>
 #include <kernel/memory.h>
 #include <kernel/panic.h>
+
+#include <cerrno>
 
 extern "C" char __image_start[];
 extern "C" char __image_end[];
@@ -19,23 +22,31 @@ int s_busy = 0;
 
 bool memory_busy() { return s_busy != 0; }
 
-const char* memory_init(const MemoryMapEntry* map, std::size_t count, const Range* reserved,
+namespace {
+[[gnu::cold]] Error unusable_map(const char* why)
+{
+    log("memory: %s", why);
+    return Error::from_errno(EINVAL);
+}
+} // namespace
+
+Result<void> memory_init(const MemoryMapEntry* map, std::size_t count, const Range* reserved,
     std::size_t reserved_count)
 {
     Range image { reinterpret_cast<u64>(__image_start), reinterpret_cast<u64>(__image_end) };
     Range all_reserved[17];
     if (reserved_count > 16)
-        return "too many reserved ranges";
+        return unusable_map("too many reserved ranges");
     for (std::size_t i = 0; i < reserved_count; ++i)
         all_reserved[i] = reserved[i];
     all_reserved[reserved_count] = image;
     Range low { 0, k_low_memory_end };
     if (const char* err = collect_usable_memory(map, count, &low, 1, k_address_space_end, s_ram))
-        return err;
+        return unusable_map(err);
     if (const char* err = collect_usable_memory(map, count, all_reserved, reserved_count + 1, k_address_space_end, s_free))
-        return err;
+        return unusable_map(err);
     if (!s_ram.contains(Range { align_down(image.start, k_page_size), align_up(image.end, k_page_size) }))
-        return "the memory map does not contain the image as RAM";
+        return unusable_map("the memory map does not contain the image as RAM");
     s_total = s_ram.total();
     for (std::size_t i = 0; i < count; ++i) {
         if (map[i].type == k_memory_type_ram && map[i].addr + map[i].size > k_address_space_end) {
@@ -43,7 +54,7 @@ const char* memory_init(const MemoryMapEntry* map, std::size_t count, const Rang
             s_ignored += map[i].addr + map[i].size - start;
         }
     }
-    return nullptr;
+    return {};
 }
 
 // Interrupts off around the allocator: kernel threads run with them on.

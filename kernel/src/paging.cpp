@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
 #include <kernel/arch/cpu.h>
 #include <kernel/arch/mmu.h>
+#include <kernel/console.h>
 #include <kernel/interrupts.h>
 #include <kernel/memory.h>
 #include <kernel/paging.h>
 #include <kernel/stack.h>
 
+#include <cerrno>
 #include <cstring>
 #include <new>
 
@@ -60,13 +62,19 @@ void flush(u64 start, u64 size)
         arch::flush_tlb_page(a);
 }
 
+[[gnu::cold]] Error no_memory_for_tables()
+{
+    log("paging: out of memory for page tables");
+    return Error::from_errno(ENOMEM);
+}
+
 } // namespace
 
-const char* paging_init(const MemoryMapEntry* map, std::size_t count)
+Result<void> paging_init(const MemoryMapEntry* map, std::size_t count)
 {
     u64 root = s_table_memory.alloc_table();
     if (!root)
-        return "out of memory for page tables";
+        return no_memory_for_tables();
     s_tables = new (s_tables_storage) PageTables(s_table_memory, root);
 
     // All RAM above the low megabyte: read-write, never executable.
@@ -82,7 +90,7 @@ const char* paging_init(const MemoryMapEntry* map, std::size_t count)
         if (start >= end)
             continue;
         if (!s_tables->map(start, start, end - start, Access::ReadWrite))
-            return "out of memory for page tables";
+            return no_memory_for_tables();
     }
     // The image, section by section (the linker script page-aligns each).
     struct Part {
@@ -96,10 +104,10 @@ const char* paging_init(const MemoryMapEntry* map, std::size_t count)
     };
     for (const Part& p : parts) {
         if (p.end > p.start && !s_tables->map(p.start, p.start, align_up(p.end, k_page_size) - p.start, p.access))
-            return "out of memory for page tables";
+            return no_memory_for_tables();
     }
     arch::activate_page_tables(root);
-    return nullptr;
+    return {};
 }
 
 // Interrupts off while the tables change: kernel threads run with them on.
@@ -107,7 +115,7 @@ bool set_access(u64 start, u64 size, Access access)
 {
     IrqState s = irq_save();
     ++s_busy;
-    bool ok = s_tables->protect(start, size, access);
+    bool ok = s_tables->protect(start, size, access).has_value();
     ++s_generation;
     if (ok)
         flush(start, size);
@@ -118,10 +126,12 @@ bool set_access(u64 start, u64 size, Access access)
 
 bool query_access(u64 a, Access* access)
 {
-    PageTables::Mapping m;
-    if (!s_tables || !s_tables->query(a, &m))
+    if (!s_tables)
         return false;
-    *access = m.access;
+    std::optional<PageTables::Mapping> m = s_tables->query(a);
+    if (!m)
+        return false;
+    *access = m->access;
     return true;
 }
 
@@ -134,21 +144,21 @@ bool access_ok_walk(u64 a, u64 len, bool write)
     u64 end = a + len;
     u64 generation = s_generation; // the memo stored below is valid for the tables as they were here
     for (u64 page = align_down(a, k_page_size); page < end;) {
-        PageTables::Mapping m;
-        if (!s_tables->query(page, &m)) {
+        std::optional<PageTables::Mapping> m = s_tables->query(page);
+        if (!m) {
             // A growable stack's page not touched yet (a buffer deep in the stack, a signal
             // frame): committed now, as Linux's fault would in copy_to_user.
-            if (!stack_grow(page) || !s_tables->query(page, &m))
+            if (!stack_grow(page) || !(m = s_tables->query(page)))
                 return false;
             generation = s_generation;
         }
-        if (m.access == Access::None)
+        if (m->access == Access::None)
             return false;
-        bool writable = m.access == Access::ReadWrite || m.access == Access::ReadWriteExec;
+        bool writable = m->access == Access::ReadWrite || m->access == Access::ReadWriteExec;
         if (write && !writable)
             return false;
-        u64 start = m.large ? align_down(page, PageTables::k_large) : page;
-        page = start + (m.large ? PageTables::k_large : k_page_size);
+        u64 start = m->large ? align_down(page, PageTables::k_large) : page;
+        page = start + (m->large ? PageTables::k_large : k_page_size);
         s_ok_memo = OkMemo { start, page, writable, generation };
     }
     return true;
@@ -158,7 +168,7 @@ bool map(u64 virt, u64 phys, u64 size, Access access)
 {
     IrqState s = irq_save();
     ++s_busy;
-    bool ok = s_tables->map(virt, phys, size, access);
+    bool ok = s_tables->map(virt, phys, size, access).has_value();
     ++s_generation;
     if (ok)
         flush(virt, size);
@@ -171,7 +181,7 @@ bool unmap(u64 virt, u64 size)
 {
     IrqState s = irq_save();
     ++s_busy;
-    bool ok = s_tables->unmap(virt, size);
+    bool ok = s_tables->unmap(virt, size).has_value();
     ++s_generation;
     if (ok)
         flush(virt, size);
@@ -182,10 +192,10 @@ bool unmap(u64 virt, u64 size)
 
 bool virtual_to_physical(u64 virt, u64* phys)
 {
-    PageTables::Mapping m;
-    if (!s_tables->query(virt, &m))
+    std::optional<PageTables::Mapping> m = s_tables->query(virt);
+    if (!m)
         return false;
-    *phys = m.phys;
+    *phys = m->phys;
     return true;
 }
 
@@ -195,7 +205,7 @@ bool map_mmio(u64 phys, u64 size)
     u64 len = align_up(phys + size, k_page_size) - start;
     IrqState s = irq_save();
     ++s_busy;
-    bool ok = s_tables->map(start, start, len, Access::ReadWrite, true);
+    bool ok = s_tables->map(start, start, len, Access::ReadWrite, true).has_value();
     ++s_generation;
     if (ok)
         flush(start, len);

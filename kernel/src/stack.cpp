@@ -3,11 +3,13 @@
 // neighbours are never program data: what lies below a reservation is its gap, never mapped.
 
 #include <kernel/arch/cpu.h>
+#include <kernel/console.h>
 #include <kernel/interrupts.h>
 #include <kernel/memory.h>
 #include <kernel/paging.h>
 #include <kernel/stack.h>
 
+#include <cerrno>
 #include <cstdint>
 #include <cstring>
 
@@ -86,14 +88,17 @@ void release(StackArea& s)
 
 } // namespace
 
-const char* stack_reserve(u64 reserve, u64 limit, u64 initial, u64* high)
+Result<u64> stack_reserve(u64 reserve, u64 limit, u64 initial)
 {
     reserve = align_up(reserve, k_page_size);
     initial = align_up(initial, k_page_size);
-    if (reserve == 0 || initial > reserve)
-        return "bad stack size";
+    if (reserve == 0 || initial > reserve) {
+        log("stack: bad stack size");
+        return Error::from_errno(EINVAL);
+    }
     IrqState irq = irq_save();
     const char* err = nullptr;
+    u64 top = 0;
     u64 low = s_next + k_guard_gap;
     if (s_count == k_max_stacks)
         err = "too many growable stacks";
@@ -115,11 +120,15 @@ const char* stack_reserve(u64 reserve, u64 limit, u64 initial, u64* high)
             s_stacks[s_count++] = s;
             watch(s);
             s_next = s.high;
-            *high = s.high;
+            top = s.high;
         }
     }
     irq_restore(irq);
-    return err;
+    if (err) {
+        log("stack: %s", err);
+        return Error::from_errno(ENOMEM);
+    }
+    return top;
 }
 
 u64 stack_set_limit(u64 high, u64 limit)

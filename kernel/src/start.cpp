@@ -121,8 +121,8 @@ void phase_early(u64 start_info)
     console_init();
     arch::cpu_init();
     s_stack_canary = stack_protector_init(); // first: nothing on the stack holds a canary yet
-    if (const char* err = read_pvh_start_info(start_info, s_boot))
-        panic("boot: %s", err);
+    if (!read_pvh_start_info(start_info, s_boot))
+        panic("boot: the loader's start info is unusable (the log says why)");
     // One of each: kernel/linker.ld fails a link without.
     s_image = *registered_image().begin();
     s_libos = *registered_libos().begin();
@@ -134,10 +134,10 @@ void phase_memory()
     Range reserved[BootInfo::k_max_modules];
     for (std::size_t i = 0; i < s_boot.module_count; ++i)
         reserved[i] = Range { s_boot.modules[i].addr, s_boot.modules[i].addr + s_boot.modules[i].size };
-    if (const char* err = memory_init(s_boot.map, s_boot.map_count, reserved, s_boot.module_count))
-        panic("memory: %s", err);
-    if (const char* err = paging_init(s_boot.map, s_boot.map_count))
-        panic("paging: %s", err);
+    if (!memory_init(s_boot.map, s_boot.map_count, reserved, s_boot.module_count))
+        panic("memory: the memory map is unusable (the log says why)");
+    if (!paging_init(s_boot.map, s_boot.map_count))
+        panic("paging: cannot map the kernel's address space");
     if (memory_ignored())
         log("using the first 512 GiB of RAM; %llu MiB above it are not used",
             static_cast<unsigned long long>(memory_ignored() >> 20));
@@ -169,8 +169,8 @@ void phase_clock()
 
 void phase_interrupts()
 {
-    if (const char* err = interrupts_init())
-        panic("interrupts: %s", err);
+    if (!interrupts_init())
+        panic("interrupts: cannot set up the interrupt controllers");
     boot_mark("interrupts, APIC");
 }
 
@@ -186,8 +186,7 @@ void main_thread(void*)
     s_libos->attach(current());
     // The host's control channel: state dumps, and signals for the application as kill(2)
     // sends them (`atoll run` forwards its SIGTERM, SIGINT and SIGHUP there).
-    if (const char* err = control_init())
-        log("control channel: %s (no state dumps or signals from the host)", err);
+    (void)control_init(); // what failed is logged; the machine runs on without the channel
     boot_mark("main stack, scheduler, control channel");
     // As on Linux, the main thread is named after the program (15 characters at most);
     // threads inherit their creator's name.
@@ -202,8 +201,10 @@ void main_thread(void*)
 [[noreturn]] void phase_main_thread()
 {
     u64 reservation = s_main_stack_limit > k_stack_reservation ? s_main_stack_limit : k_stack_reservation;
-    if (const char* err = stack_reserve(reservation, s_main_stack_limit, k_stack_initial, &s_main_stack_top))
-        panic("the main thread's stack: %s", err);
+    Result<u64> top = stack_reserve(reservation, s_main_stack_limit, k_stack_initial);
+    if (!top)
+        panic("the main thread's stack cannot be reserved");
+    s_main_stack_top = *top;
     u64 sp = s_libos->start_block(s_main_stack_top, k_stack_initial);
     atoll_call_on_stack(reinterpret_cast<void*>(sp), main_thread, nullptr);
     __builtin_unreachable();

@@ -17,10 +17,12 @@
 #include <kernel/heap.h>
 #include <kernel/interrupts.h>
 #include <kernel/memory.h>
+#include <kernel/own.h>
 #include <kernel/sched.h>
 #include <kernel/time.h>
 #include <virtio/virtqueue.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 
@@ -40,19 +42,31 @@ unsigned s_lose_notify_every = 0; // set_net_lose_notify()
 constexpr unsigned k_rx_batch = 32;          // receive buffers given back per publish
 constexpr u64 k_watchdog_ns = 20'000'000;   // see VirtioNet::watchdog_locked()
 
-struct Queue {
-    Virtqueue* vq = nullptr;
-    u8* buffers = nullptr; // size x k_buffer
-    u16 size = 0;
-};
-
 class VirtioNet final : public drivers::NetDevice {
 public:
-    Transport* t = nullptr;
-    Queue rx, tx;
+    static Result<kernel::OwnPtr<VirtioNet>> create(kernel::OwnPtr<Transport> transport);
+
+    explicit VirtioNet(kernel::OwnPtr<Transport> transport)
+        : t(transport.get())
+        , m_transport(std::move(transport))
+    {
+    }
+    // A device that create() gave up on: it stops using the rings and buffers before they go
+    // (§3.1.1: FAILED says the driver gave up; the reset stops the device's DMA and
+    // interrupts), then its vector is freed. Started devices are registered and never go.
+    [[gnu::cold, gnu::noinline]] ~VirtioNet()
+    {
+        t->set_status(k_status_failed);
+        t->reset();
+        t->release_interrupts();
+    }
+
+    Transport* t; // m_transport's (first: the hot paths' offsets stay as they were)
+    QueueMemory rx, tx; // buffers: size x k_buffer
     u8 m_mac[6] {};
     bool has_status = false;
     bool mergeable = false;
+    bool event_idx = false;
     u16 free_tx[k_max_queue];
     u16 free_tx_count = 0;
     drivers::NetStats m_stats;
@@ -68,6 +82,7 @@ public:
         VirtioNet* owner = nullptr;
     } watchdog;
     char m_name[24] = "virtio-net";
+    kernel::OwnPtr<Transport> m_transport; // ~VirtioNet's body resets the device before any member goes
     u8 assembly[65536]; // a frame spread over several receive buffers
 
     const u8* mac() const override { return m_mac; }
@@ -325,73 +340,50 @@ public:
     }
 };
 
-bool setup(VirtioNet* n, Queue& q, u16 index, bool event_idx)
+Result<void> set_up_queue(Transport& t, QueueMemory& q, u16 index, bool event_idx)
 {
-    u16 max = n->t->queue_max_size(index);
+    u16 max = t.queue_max_size(index);
     if (max == 0)
-        return false;
+        return Error::from_errno(ENODEV);
     u16 size = max < k_max_queue ? max : k_max_queue;
     while (!Virtqueue::valid_size(size) && size > 1)
         size = static_cast<u16>(size >> 1);
-    std::size_t ring_bytes = Virtqueue::memory_size(size);
-    u64 ring = 0, buffers = 0;
-    if (!kernel::alloc_pages(ring_bytes, &ring) || !kernel::alloc_pages(std::size_t(size) * k_buffer, &buffers))
-        return false;
-    std::memset(reinterpret_cast<void*>(ring), 0, align_up(ring_bytes, k_page_size));
-    auto* slots = static_cast<Virtqueue::Slot*>(kernel::kzalloc(sizeof(Virtqueue::Slot) * size));
-    if (!slots)
-        return false;
-    q.vq = kernel::make<Virtqueue>(size, reinterpret_cast<void*>(ring), ring, slots);
-    if (!q.vq)
-        return false;
+    TRY(q.allocate(size, u64(size) * k_buffer));
     q.vq->set_event_idx(event_idx);
     q.vq->set_barrier(arch::device_barrier);
-    q.buffers = reinterpret_cast<u8*>(buffers);
-    q.size = size;
-    return n->t->setup_queue(index, size, q.vq->desc_phys(), q.vq->avail_phys(), q.vq->used_phys());
+    return t.setup_queue(index, size, q.vq->desc_phys(), q.vq->avail_phys(), q.vq->used_phys());
 }
 
 int s_count = 0;
 
-} // namespace
-
-void set_net_lose_notify(unsigned every) { s_lose_notify_every = every; }
-
-bool start_net(Transport* t)
+// Everything that can fail, in an order that lets ~VirtioNet undo any prefix of it.
+Result<kernel::OwnPtr<VirtioNet>> VirtioNet::create(kernel::OwnPtr<Transport> transport)
 {
-    u64 features = negotiate(*t, k_f_mac | k_f_status | k_f_mrg_rxbuf | k_feature_event_idx, k_feature_version_1);
+    Transport& t = *transport;
+    u64 features = negotiate(t, k_f_mac | k_f_status | k_f_mrg_rxbuf | k_feature_event_idx, k_feature_version_1);
     if (!features) {
         kernel::log("virtio-net: the device does not offer VERSION_1 (a legacy device?)");
-        return false;
+        return Error::from_errno(ENODEV);
     }
-    auto* n = kernel::make<VirtioNet>();
-    if (!n)
-        return false;
-    n->t = t;
+    auto n = TRY(kernel::make_own<VirtioNet>(std::move(transport)));
     n->has_status = features & k_f_status;
     n->mergeable = features & k_f_mrg_rxbuf;
-    bool event_idx = features & k_feature_event_idx;
+    bool event_idx = n->event_idx = features & k_feature_event_idx;
     if (features & k_f_mac) {
         for (u32 i = 0; i < 6; ++i)
-            n->m_mac[i] = t->config8(i);
+            n->m_mac[i] = t.config8(i);
     } else { // a locally administered address of our own
         n->m_mac[0] = 0x02;
         n->m_mac[5] = static_cast<u8>(s_count + 1);
     }
     // Interrupts first: on PCI a queue's MSI-X vector can only be set once MSI-X is enabled.
-    if (!t->setup_interrupts(VirtioNet::interrupt, n)) {
-        t->set_status(k_status_failed);
-        kernel::log("virtio-net: cannot route the device's interrupts");
-        return false;
-    }
-    if (!setup(n, n->rx, k_rx, event_idx) || !setup(n, n->tx, k_tx, event_idx)) {
-        t->set_status(k_status_failed);
-        kernel::log("virtio-net: cannot set up the queues");
-        return false;
-    }
+    // (A failure is logged by the transport's driver, with its errno.)
+    TRY(t.setup_interrupts(VirtioNet::interrupt, n.get()));
+    TRY(set_up_queue(t, n->rx, k_rx, event_idx));
+    TRY(set_up_queue(t, n->tx, k_tx, event_idx));
     // Transmit completions need no interrupt: transmit() takes back finished buffers, and the
     // service thread's watchdog does while the ring is idle.
-    n->watchdog.owner = n;
+    n->watchdog.owner = n.get();
     n->watchdog.fire = VirtioNet::watchdog_fired;
     n->tx.vq->disable_interrupts();
     for (u16 i = 0; i < n->tx.size; ++i)
@@ -401,16 +393,31 @@ bool start_net(Transport* t)
             break;
     }
     n->rx.vq->publish();
-    std::snprintf(n->m_name, sizeof(n->m_name), "eth%d", s_count++);
-    if (!kernel::create_kernel_thread(VirtioNet::service, n, "virtio-net"))
-        return false;
+    return n;
+}
+
+} // namespace
+
+void set_net_lose_notify(unsigned every) { s_lose_notify_every = every; }
+
+Result<void> start_net(kernel::OwnPtr<Transport> transport)
+{
+    kernel::OwnPtr<VirtioNet> n = TRY(VirtioNet::create(std::move(transport)));
+    std::snprintf(n->m_name, sizeof(n->m_name), "eth%d", s_count);
+    // The last step that can fail: once the service thread runs, the device stays.
+    if (!kernel::create_kernel_thread(VirtioNet::service, n.get(), "virtio-net"))
+        return Error::from_errno(ENOMEM);
+    ++s_count;
+    Transport* t = n->t;
     t->set_status(k_status_acknowledge | k_status_driver | k_status_features_ok | k_status_driver_ok);
     t->notify(k_rx);
-    drivers::register_net_device(n);
-    kernel::log("%s: virtio-net on %s, MAC %02x:%02x:%02x:%02x:%02x:%02x, %u/%u descriptors%s%s", n->m_name,
-        t->name(), n->m_mac[0], n->m_mac[1], n->m_mac[2], n->m_mac[3], n->m_mac[4], n->m_mac[5], n->rx.size, n->tx.size,
-        event_idx ? ", event index" : "", n->mergeable ? ", mergeable buffers" : "");
-    return true;
+    // FIXME: devices cannot be unregistered; the registry holds the device for good.
+    VirtioNet* d = n.release();
+    drivers::register_net_device(d);
+    kernel::log("%s: virtio-net on %s, MAC %02x:%02x:%02x:%02x:%02x:%02x, %u/%u descriptors%s%s", d->m_name,
+        t->name(), d->m_mac[0], d->m_mac[1], d->m_mac[2], d->m_mac[3], d->m_mac[4], d->m_mac[5], d->rx.size, d->tx.size,
+        d->event_idx ? ", event index" : "", d->mergeable ? ", mergeable buffers" : "");
+    return {};
 }
 
 } // namespace atl::virtio

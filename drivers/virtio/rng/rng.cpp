@@ -8,20 +8,39 @@
 #include <kernel/heap.h>
 #include <kernel/interrupts.h>
 #include <kernel/memory.h>
+#include <kernel/own.h>
 #include <kernel/sched.h>
 #include <kernel/time.h>
 #include <virtio/virtqueue.h>
 
+#include <cerrno>
 #include <cstring>
+#include <utility>
 
 namespace atl::virtio {
 
 namespace {
 
+// The device and what it owns; a start that fails gives back whatever it took when its Rng
+// goes (the device reset first, so it no longer writes to the memory or interrupts).
 struct Rng {
-    Transport* t = nullptr;
-    Virtqueue* vq = nullptr;
-    u8* buffer = nullptr;
+    explicit Rng(kernel::OwnPtr<Transport> transport)
+        : t(transport.get())
+        , m_transport(std::move(transport))
+    {
+    }
+    Rng(const Rng&) = delete;
+    Rng& operator=(const Rng&) = delete;
+    [[gnu::cold, gnu::noinline]] ~Rng()
+    {
+        t->set_status(k_status_failed);
+        t->reset();
+        t->release_interrupts();
+    }
+
+    Transport* t; // m_transport's
+    kernel::OwnPtr<Transport> m_transport;
+    QueueMemory q; // one page of buffer
     kernel::WaitQueue wait;
     bool done = false;
     u32 got = 0;
@@ -34,7 +53,7 @@ void rng_interrupt(void* context)
     if (r->t->acknowledge_interrupt()) {
         void* token = nullptr;
         u32 len = 0;
-        if (r->vq->pop_used(&token, &len)) {
+        if (r->q.vq->pop_used(&token, &len)) {
             r->got = len <= k_page_size ? len : 0;
             r->done = true;
             kernel::wake_all(r->wait);
@@ -47,39 +66,28 @@ std::size_t read_random(void* buf, std::size_t len); // below: the entropy sourc
 
 } // namespace
 
-bool start_rng(Transport* t)
+Result<void> start_rng(kernel::OwnPtr<Transport> transport)
 {
     if (s_rng)
-        return false; // one is enough
-    if (!negotiate(*t, 0, k_feature_version_1))
-        return false;
-    u16 size = t->queue_max_size(0) < 8 ? t->queue_max_size(0) : 8;
+        return Error::from_errno(EBUSY); // one is enough
+    Transport& t = *transport;
+    if (!negotiate(t, 0, k_feature_version_1))
+        return Error::from_errno(ENODEV);
+    u16 size = t.queue_max_size(0) < 8 ? t.queue_max_size(0) : 8;
     while (size > 1 && !Virtqueue::valid_size(size))
         size = static_cast<u16>(size >> 1);
     if (!size)
-        return false;
-    u64 ring = 0, buffer = 0;
-    if (!kernel::alloc_pages(Virtqueue::memory_size(size), &ring) || !kernel::alloc_pages(k_page_size, &buffer))
-        return false;
-    std::memset(reinterpret_cast<void*>(ring), 0, align_up(Virtqueue::memory_size(size), k_page_size));
-    auto* slots = static_cast<Virtqueue::Slot*>(kernel::kzalloc(sizeof(Virtqueue::Slot) * size));
-    auto* r = kernel::make<Rng>();
-    if (!slots || !r)
-        return false;
-    r->t = t;
-    r->vq = kernel::make<Virtqueue>(size, reinterpret_cast<void*>(ring), ring, slots);
-    r->buffer = reinterpret_cast<u8*>(buffer);
+        return Error::from_errno(ENODEV);
+    auto r = TRY(kernel::make_own<Rng>(std::move(transport)));
+    TRY(r->q.allocate(size, k_page_size));
     // Interrupts first: on PCI a queue's MSI-X vector can only be set once MSI-X is enabled.
-    if (!r->vq || !t->setup_interrupts(rng_interrupt, r) ||
-        !t->setup_queue(0, size, r->vq->desc_phys(), r->vq->avail_phys(), r->vq->used_phys())) {
-        t->set_status(k_status_failed);
-        return false;
-    }
-    t->set_status(k_status_acknowledge | k_status_driver | k_status_features_ok | k_status_driver_ok);
-    s_rng = r;
+    TRY(t.setup_interrupts(rng_interrupt, r.get()));
+    TRY(t.setup_queue(0, size, r->q.vq->desc_phys(), r->q.vq->avail_phys(), r->q.vq->used_phys()));
+    t.set_status(k_status_acknowledge | k_status_driver | k_status_features_ok | k_status_driver_ok);
+    s_rng = r.release(); // for good: entropy sources are not unregistered
     drivers::register_entropy_source(read_random);
-    kernel::log("virtio-rng on %s", t->name());
-    return true;
+    kernel::log("virtio-rng on %s", t.name());
+    return {};
 }
 
 namespace {
@@ -92,17 +100,17 @@ std::size_t read_random(void* buf, std::size_t len)
         len = k_page_size;
     kernel::IrqState s = kernel::irq_save();
     s_rng->done = false;
-    virtio::Virtqueue::Buffer b { reinterpret_cast<u64>(s_rng->buffer), static_cast<u32>(len) };
+    virtio::Virtqueue::Buffer b { reinterpret_cast<u64>(s_rng->q.buffers), static_cast<u32>(len) };
     std::size_t got = 0;
-    if (s_rng->vq->add(&b, 0, 1, s_rng)) {
-        s_rng->vq->publish();
+    if (s_rng->q.vq->add(&b, 0, 1, s_rng)) {
+        s_rng->q.vq->publish();
         s_rng->t->notify(0);
         // Bounded wait: a device that never answers costs 100 ms once, not a hang.
         u64 deadline = kernel::monotonic_ns() + 100000000;
         while (!s_rng->done && kernel::block(&s_rng->wait, deadline, false) != kernel::WakeReason::TimedOut) { }
         if (s_rng->done) {
             got = s_rng->got < len ? s_rng->got : len;
-            std::memcpy(buf, s_rng->buffer, got);
+            std::memcpy(buf, s_rng->q.buffers, got);
         }
     }
     kernel::irq_restore(s);

@@ -7,6 +7,9 @@
 #include <kernel/heap.h>
 #include <kernel/paging.h>
 
+#include <cerrno>
+#include <utility>
+
 namespace atl::virtio {
 
 namespace {
@@ -37,6 +40,7 @@ public:
     u64 base = 0;
     u32 gsi = 0;
     u32 type = 0;
+    u32 vector = 0; // 0: none allocated
 
     volatile u32& reg(u32 off) { return *reinterpret_cast<volatile u32*>(base + off); }
 
@@ -64,11 +68,11 @@ public:
         reg(k_queue_sel) = q;
         return static_cast<u16>(reg(k_queue_num_max));
     }
-    bool setup_queue(u16 q, u16 size, u64 desc, u64 driver, u64 dev) override
+    Result<void> setup_queue(u16 q, u16 size, u64 desc, u64 driver, u64 dev) override
     {
         reg(k_queue_sel) = q;
         if (reg(k_queue_ready))
-            return false; // already in use
+            return Error::from_errno(EBUSY); // already in use
         reg(k_queue_num) = size;
         reg(k_queue_desc_low) = static_cast<u32>(desc);
         reg(k_queue_desc_low + 4) = static_cast<u32>(desc >> 32);
@@ -77,17 +81,29 @@ public:
         reg(k_queue_device_low) = static_cast<u32>(dev);
         reg(k_queue_device_low + 4) = static_cast<u32>(dev >> 32);
         reg(k_queue_ready) = 1;
-        return true;
+        return {};
     }
     void notify(u16 q) override { reg(k_queue_notify) = q; }
     u8 config8(u32 off) override { return *reinterpret_cast<volatile u8*>(base + k_config + off); }
     u16 config16(u32 off) override { return *reinterpret_cast<volatile u16*>(base + k_config + off); }
     u32 config32(u32 off) override { return reg(k_config + off); }
-    bool setup_interrupts(kernel::IrqHandler handler, void* context) override
+    Result<void> setup_interrupts(kernel::IrqHandler handler, void* context) override
     {
-        u32 vector = kernel::allocate_irq(handler, context);
+        u32 v = TRY(kernel::allocate_irq(handler, context));
         // QEMU raises a virtio-mmio interrupt as a level until it is acknowledged.
-        return vector && platform::route_gsi(gsi, vector, true);
+        if (!platform::route_gsi(gsi, v, true)) {
+            kernel::unregister_irq(v);
+            return Error::from_errno(ENODEV);
+        }
+        vector = v;
+        return {};
+    }
+    void release_interrupts() override
+    {
+        // FIXME: the I/O APIC line stays routed to the freed vector; the device, reset, no
+        // longer raises it.
+        if (vector)
+            kernel::unregister_irq(std::exchange(vector, 0));
     }
     bool acknowledge_interrupt() override
     {
@@ -101,32 +117,26 @@ public:
 
 } // namespace
 
-Transport* create_mmio_transport(const MmioDevice& d)
+Result<kernel::OwnPtr<Transport>> create_mmio_transport(const MmioDevice& d)
 {
     if (d.size < 0x200 || !kernel::map_mmio(d.base, d.size))
-        return nullptr;
-    auto* t = kernel::make<MmioTransport>();
-    if (!t)
-        return nullptr;
+        return Error::from_errno(ENODEV);
+    auto t = TRY(kernel::make_own<MmioTransport>());
     t->base = d.base;
     t->gsi = d.gsi;
     if (t->reg(k_magic) != 0x74726976) { // "virt"
         kernel::log("virtio-mmio at 0x%llx: bad magic; skipped", static_cast<unsigned long long>(d.base));
-        kernel::destroy(t);
-        return nullptr;
+        return Error::from_errno(ENODEV);
     }
     if (t->reg(k_version) != 2) {
         kernel::log("virtio-mmio at 0x%llx: version %u (legacy) is not supported; run QEMU with "
                     "-global virtio-mmio.force-legacy=false", static_cast<unsigned long long>(d.base), t->reg(k_version));
-        kernel::destroy(t);
-        return nullptr;
+        return Error::from_errno(ENODEV);
     }
     t->type = t->reg(k_device_id);
-    if (t->type == 0) { // an empty slot
-        kernel::destroy(t);
-        return nullptr;
-    }
-    return t;
+    if (t->type == 0) // an empty slot
+        return Error::from_errno(ENODEV);
+    return kernel::OwnPtr<Transport>(std::move(t));
 }
 
 } // namespace atl::virtio

@@ -9,6 +9,9 @@
 #include <kernel/paging.h>
 #include <pci/pci.h>
 
+#include <cerrno>
+#include <utility>
+
 namespace atl::virtio {
 
 namespace {
@@ -37,6 +40,7 @@ public:
     u64 common = 0, notify_base = 0, isr = 0, device = 0;
     u32 notify_multiplier = 0;
     bool msix = false;
+    u32 vector = 0; // 0: none allocated
 
     volatile u8& c8(u32 off) { return *reinterpret_cast<volatile u8*>(common + off); }
     volatile u16& c16(u32 off) { return *reinterpret_cast<volatile u16*>(common + off); }
@@ -72,21 +76,21 @@ public:
         c16(k_queue_select) = q;
         return c16(k_queue_size);
     }
-    bool setup_queue(u16 q, u16 size, u64 desc, u64 driver, u64 dev) override
+    Result<void> setup_queue(u16 q, u16 size, u64 desc, u64 driver, u64 dev) override
     {
         c16(k_queue_select) = q;
         c16(k_queue_size) = size;
         if (msix) {
             c16(k_queue_msix_vector) = 0; // every queue uses MSI-X entry 0
             if (c16(k_queue_msix_vector) != 0)
-                return false; // the device could not take the vector
+                return Error::from_errno(EIO); // the device could not take the vector
         }
         *reinterpret_cast<volatile u64*>(common + k_queue_desc) = desc;
         *reinterpret_cast<volatile u64*>(common + k_queue_driver) = driver;
         *reinterpret_cast<volatile u64*>(common + k_queue_device) = dev;
         m_notify_off[q < 8 ? q : 7] = c16(k_queue_notify_off);
         c16(k_queue_enable) = 1;
-        return true;
+        return {};
     }
     void notify(u16 q) override
     {
@@ -96,17 +100,25 @@ public:
     u8 config8(u32 off) override { return *reinterpret_cast<volatile u8*>(device + off); }
     u16 config16(u32 off) override { return *reinterpret_cast<volatile u16*>(device + off); }
     u32 config32(u32 off) override { return *reinterpret_cast<volatile u32*>(device + off); }
-    bool setup_interrupts(kernel::IrqHandler handler, void* context) override
+    Result<void> setup_interrupts(kernel::IrqHandler handler, void* context) override
     {
-        u32 vector = kernel::allocate_irq(handler, context);
-        if (!vector)
-            return false;
-        if (!pci::msix_setup(address, 0, vector))
-            return false; // FIXME: INTx through the I/O APIC for devices without MSI-X
+        u32 v = TRY(kernel::allocate_irq(handler, context));
+        if (!pci::msix_setup(address, 0, v)) { // FIXME: INTx through the I/O APIC for devices without MSI-X
+            kernel::unregister_irq(v);
+            return Error::from_errno(ENODEV);
+        }
         pci::msix_enable(address);
         c16(k_msix_config) = k_no_vector;
         msix = true;
-        return true;
+        vector = v;
+        return {};
+    }
+    void release_interrupts() override
+    {
+        // MSI-X stays enabled with its entry aimed at the freed vector; the device, reset, no
+        // longer sends to it.
+        if (vector)
+            kernel::unregister_irq(std::exchange(vector, 0));
     }
     bool acknowledge_interrupt() override { return true; } // MSI-X: one vector, nothing to read
     const char* name() const override { return "virtio-pci"; }
@@ -133,11 +145,9 @@ u64 map_cap(pci::Address a, u8 cap, u32* length_out = nullptr)
 
 } // namespace
 
-Transport* create_pci_transport(pci::Address a, u32 type)
+Result<kernel::OwnPtr<Transport>> create_pci_transport(pci::Address a, u32 type)
 {
-    auto* t = kernel::make<PciTransport>();
-    if (!t)
-        return nullptr;
+    auto t = TRY(kernel::make_own<PciTransport>());
     t->address = a;
     t->type = type;
     pci::enable_memory_and_bus_master(a);
@@ -161,10 +171,9 @@ Transport* create_pci_transport(pci::Address a, u32 type)
     }
     if (!t->common || !t->notify_base || !t->device) {
         kernel::log("virtio-pci %02x:%02x.%x: missing configuration structures; skipped", a.bus, a.device, a.function);
-        kernel::destroy(t);
-        return nullptr;
+        return Error::from_errno(ENODEV);
     }
-    return t;
+    return kernel::OwnPtr<Transport>(std::move(t));
 }
 
 } // namespace atl::virtio

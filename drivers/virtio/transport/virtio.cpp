@@ -57,19 +57,20 @@ namespace {
 struct DriverEntry {
     u32 type;
     const char* name;
-    bool (*start)(Transport* t);
+    Result<void> (*start)(kernel::OwnPtr<Transport> t);
 };
 const DriverEntry k_drivers[] = {
     { 1, "net", start_net },
     { 4, "rng", start_rng },
 };
 
-void start(Transport* t)
+// A transport no driver takes (or whose driver fails) goes back to the heap here.
+void start(kernel::OwnPtr<Transport> t)
 {
     for (const DriverEntry& d : k_drivers) {
         if (d.type == t->device_type()) {
-            if (!d.start(t))
-                kernel::log("virtio: the %s driver could not start a device on %s", d.name, t->name());
+            if (Result<void> r = d.start(std::move(t)); !r)
+                kernel::log("virtio: the %s driver could not start a device (errno %d)", d.name, r.error().code());
             return;
         }
     }
@@ -80,8 +81,8 @@ bool match_mmio(const platform::DeviceInfo& d) { return d.bus == platform::Devic
 
 void probe_mmio(const platform::DeviceInfo& d)
 {
-    if (Transport* t = create_mmio_transport(MmioDevice { d.base, d.size, d.gsi }))
-        start(t);
+    if (auto t = create_mmio_transport(MmioDevice { d.base, d.size, d.gsi }))
+        start(std::move(*t));
 }
 
 // Virtio PCI devices: vendor 0x1af4; modern ones are device 0x1040 + type (§4.1.2), legacy
@@ -98,8 +99,8 @@ void probe_pci(const platform::DeviceInfo& d)
             d.pci.device, d.pci.function);
         return;
     }
-    if (Transport* t = create_pci_transport(d.pci, d.device_id - 0x1040u))
-        start(t);
+    if (auto t = create_pci_transport(d.pci, d.device_id - 0x1040u))
+        start(std::move(*t));
 }
 
 } // namespace

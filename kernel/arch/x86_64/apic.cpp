@@ -7,6 +7,7 @@
 #include <kernel/arch/mmu.h>
 #include <kernel/arch/context.h>
 #include <kernel/arch/timer.h>
+#include <kernel/console.h>
 
 #include <arch/x86_64/io.h>
 #include <kernel/interrupts.h>
@@ -15,6 +16,8 @@
 #include <kernel/panic.h>
 #include <kernel/sched.h>
 #include <kernel/time.h>
+
+#include <cerrno>
 
 extern "C" const atl::u64 irq_table[24];
 extern "C" void irq_spurious();
@@ -68,10 +71,10 @@ void lapic_write(u32 reg, u32 v)
 u32 timer_lvt() { return k_vector_timer | (s_tsc_deadline ? k_lvt_tsc_deadline : 0); }
 
 // Enables the local APIC, in x2APIC mode where the CPU has it. Idempotent.
-const char* lapic_setup()
+Result<void> lapic_setup()
 {
     if (s_ready)
-        return nullptr;
+        return {};
     u32 a, b, c, d;
     arch::cpuid(1, 0, &a, &b, &c, &d);
     bool has_x2apic = c & (1u << 21);
@@ -86,8 +89,10 @@ const char* lapic_setup()
         if (!(base & k_apic_base_enable))
             arch::wrmsr(k_msr_apic_base, base | k_apic_base_enable);
         s_lapic = base & ~u64(0xfff);
-        if (!map_mmio(s_lapic, k_page_size))
-            return "cannot map the local APIC";
+        if (!map_mmio(s_lapic, k_page_size)) {
+            log("interrupts: cannot map the local APIC");
+            return Error::from_errno(ENOMEM);
+        }
     }
     lapic_write(k_lapic_svr, 0x100 | k_vector_spurious);
     lapic_write(k_lapic_divide, 0xb); // divide by 1
@@ -95,7 +100,7 @@ const char* lapic_setup()
     if (!s_tsc_deadline)
         lapic_write(k_lapic_initial_count, 0);
     s_ready = true;
-    return nullptr;
+    return {};
 }
 
 struct Handler {
@@ -116,11 +121,10 @@ void timer_irq(void*)
 
 } // namespace
 
-const char* interrupts_init()
+Result<void> interrupts_init()
 {
     platform::interrupt_controller_init();
-    if (const char* err = lapic_setup())
-        return err;
+    TRY(lapic_setup());
 
     u32 a, b, c, d;
     arch::cpuid(1, 0, &a, &b, &c, &d);
@@ -130,10 +134,10 @@ const char* interrupts_init()
         arch::set_interrupt_gate(v, irq_table[v - 32]);
     arch::set_interrupt_gate(k_vector_spurious, reinterpret_cast<u64>(&irq_spurious));
     s_handlers[k_vector_timer] = { timer_irq, nullptr };
-    return nullptr;
+    return {};
 }
 
-u32 allocate_irq(IrqHandler handler, void* context)
+Result<u32> allocate_irq(IrqHandler handler, void* context)
 {
     for (u32 v = k_vector_first_device; v <= k_vector_last_device; ++v) {
         if (!s_handlers[v].fn) {
@@ -141,17 +145,25 @@ u32 allocate_irq(IrqHandler handler, void* context)
             return v;
         }
     }
-    return 0;
+    return Error::from_errno(ENOSPC);
+}
+
+void unregister_irq(u32 vector)
+{
+    if (vector >= k_vector_first_device && vector <= k_vector_last_device)
+        s_handlers[vector] = {};
 }
 
 void end_of_interrupt() { lapic_write(k_lapic_eoi, 0); }
 
-bool register_irq(u32 vector, IrqHandler handler, void* context)
+Result<void> register_irq(u32 vector, IrqHandler handler, void* context)
 {
-    if (vector < k_vector_first_device || vector > k_vector_last_device || s_handlers[vector].fn)
-        return false;
+    if (vector < k_vector_first_device || vector > k_vector_last_device)
+        return Error::from_errno(EINVAL);
+    if (s_handlers[vector].fn)
+        return Error::from_errno(EBUSY);
     s_handlers[vector] = { handler, context };
-    return true;
+    return {};
 }
 
 } // namespace atl::kernel
@@ -251,7 +263,7 @@ using namespace kernel;
 
 TscMeasurement measure_tsc_hz()
 {
-    if (lapic_setup())
+    if (!lapic_setup())
         return TscMeasurement { 0, 0 };
     // Borrow the APIC timer: masked, one-shot, divide by 1. Switching the timer's mode
     // disarms it (SDM §11.5.4.1); the scheduler arms it on its first decision, which ends the

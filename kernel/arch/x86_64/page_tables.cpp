@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include <kernel/arch/page_tables.h>
 
+#include <cerrno>
+
 namespace atl {
 
 namespace {
@@ -104,7 +106,7 @@ u64* PageTables::walk(u64 virt, bool create, bool split, int* level_out)
     return &pt[index(virt, 1)];
 }
 
-bool PageTables::map(u64 virt, u64 phys, u64 size, Access access, bool uncached)
+Result<void> PageTables::map(u64 virt, u64 phys, u64 size, Access access, bool uncached)
 {
     u64 flags = leaf_flags(access, uncached);
     u64 end = virt + size;
@@ -115,7 +117,7 @@ bool PageTables::map(u64 virt, u64 phys, u64 size, Access access, bool uncached)
             for (int level = 4; level > 2 && table; --level)
                 table = next_table(&table[index(virt, level)], true);
             if (!table)
-                return false;
+                return Error::from_errno(ENOMEM);
             u64* pde = &table[index(virt, 2)];
             if ((*pde & k_present) && !(*pde & k_large_page))
                 m_memory.free_table(*pde & k_addr_mask);
@@ -127,23 +129,23 @@ bool PageTables::map(u64 virt, u64 phys, u64 size, Access access, bool uncached)
         int level = 0;
         u64* pte = walk(virt, true, true, &level);
         if (!pte)
-            return false;
+            return Error::from_errno(ENOMEM);
         *pte = phys | flags;
         virt += k_small;
         phys += k_small;
     }
-    return true;
+    return {};
 }
 
-bool PageTables::protect(u64 virt, u64 size, Access access)
+Result<void> PageTables::protect(u64 virt, u64 size, Access access)
 {
     u64 end = virt + size;
     // First pass: everything must be mapped, so a failure changes nothing.
     for (u64 v = virt; v < end;) {
-        Mapping m;
-        if (!query(v, &m))
-            return false;
-        v = m.large ? (v & ~(k_large - 1)) + k_large : v + k_small;
+        std::optional<Mapping> m = query(v);
+        if (!m)
+            return Error::from_errno(ENOMEM);
+        v = m->large ? (v & ~(k_large - 1)) + k_large : v + k_small;
     }
     while (virt < end) {
         int level = 0;
@@ -152,17 +154,17 @@ bool PageTables::protect(u64 virt, u64 size, Access access)
         if (level == 2 && !whole) {
             e = walk(virt, false, true, &level);
             if (!e)
-                return false; // out of memory for the split: earlier pages already changed
+                return Error::from_errno(ENOMEM); // out of memory for the split: earlier pages already changed
         }
         u64 phys = *e & k_addr_mask;
         u64 cache = keep_cache_bits(*e);
         *e = phys | leaf_flags(access, false) | (access == Access::None ? 0 : cache) | (level == 2 ? k_large_page : 0);
         virt += level == 2 ? k_large : k_small;
     }
-    return true;
+    return {};
 }
 
-bool PageTables::unmap(u64 virt, u64 size)
+Result<void> PageTables::unmap(u64 virt, u64 size)
 {
     u64 end = virt + size;
     while (virt < end) {
@@ -176,37 +178,35 @@ bool PageTables::unmap(u64 virt, u64 size)
         if (level == 2 && !((virt % k_large) == 0 && end - virt >= k_large)) {
             e = walk(virt, false, true, &level);
             if (!e)
-                return false;
+                return Error::from_errno(ENOMEM);
         }
         *e = 0;
         virt += level == 2 ? k_large : k_small;
     }
-    return true;
+    return {};
 }
 
-bool PageTables::query(u64 virt, Mapping* out) const
+std::optional<PageTables::Mapping> PageTables::query(u64 virt) const
 {
     u64* table = m_memory.table(m_root);
     for (int level = 4; level > 2; --level) {
         u64 e = table[index(virt, level)];
         if (!(e & k_present))
-            return false;
+            return std::nullopt;
         table = m_memory.table(e & k_addr_mask);
     }
     u64 pde = table[index(virt, 2)];
     if ((pde & k_large_page) || (!(pde & k_present) && (pde & k_soft_mapped))) {
         if (!is_mapped(pde))
-            return false;
-        *out = Mapping { (pde & k_addr_mask & ~(k_large - 1)) + (virt % k_large), access_of(pde), true };
-        return true;
+            return std::nullopt;
+        return Mapping { (pde & k_addr_mask & ~(k_large - 1)) + (virt % k_large), access_of(pde), true };
     }
     if (!(pde & k_present))
-        return false;
+        return std::nullopt;
     u64 pte = m_memory.table(pde & k_addr_mask)[index(virt, 1)];
     if (!is_mapped(pte))
-        return false;
-    *out = Mapping { (pte & k_addr_mask) + (virt % k_small), access_of(pte), false };
-    return true;
+        return std::nullopt;
+    return Mapping { (pte & k_addr_mask) + (virt % k_small), access_of(pte), false };
 }
 
 } // namespace atl

@@ -5,6 +5,7 @@
 // is allocated, so nothing of it can be overwritten later.
 
 #include <kernel/memmap.h>
+#include <kernel/result.h>
 
 namespace atl::kernel {
 
@@ -26,7 +27,8 @@ struct BootInfo {
     u64 rsdp = 0;
 };
 
-// Validates and copies the PVH start info at `start_info_paddr`. Returns nullptr or an error.
-[[nodiscard]] const char* read_pvh_start_info(u64 start_info_paddr, BootInfo& out);
+// Validates and copies the PVH start info at `start_info_paddr`. EINVAL (with what is wrong
+// in the log) when it is missing or does not fit BootInfo.
+Result<void> read_pvh_start_info(u64 start_info_paddr, BootInfo& out);
 
 } // namespace atl::kernel

@@ -7,14 +7,15 @@
 // and writes the replies and state dumps back on it. Without the UART (another VMM) there
 // is no channel and nothing runs.
 
+#include <kernel/result.h>
 #include <kernel/types.h>
 
 namespace atl::kernel {
 
 // Probes the UART, routes its interrupt and starts the channel's thread. Call once the
-// scheduler and the interrupt controller are up. Returns nullptr (also when there is no
-// UART) or an error message.
-[[nodiscard]] const char* control_init();
+// scheduler and the interrupt controller are up. Succeeds also when there is no UART; an
+// error (what went wrong is logged) leaves the machine without the channel.
+Result<void> control_init();
 
 // The libOS delivers `signal N` to the application through this hook (the kernel does not
 // know the application's signal state): 0 or -errno. Called on the channel's thread with

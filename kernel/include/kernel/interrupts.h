@@ -7,6 +7,7 @@
 
 #include <kernel/arch/frame.h>
 #include <kernel/arch/timer.h>
+#include <kernel/result.h>
 #include <kernel/types.h>
 
 namespace atl::kernel {
@@ -15,13 +16,20 @@ constexpr u32 k_vector_timer = 48;
 constexpr u32 k_vector_first_device = 49;
 constexpr u32 k_vector_last_device = 55;
 
-// Masks the legacy 8259 PICs, enables the local APIC, installs the interrupt vectors.
-[[nodiscard]] const char* interrupts_init();
+// Masks the legacy 8259 PICs, enables the local APIC, installs the interrupt vectors. An error
+// (logged) when the local APIC cannot be mapped.
+Result<void> interrupts_init();
 
 using IrqHandler = void (*)(void* context);
-[[nodiscard]] bool register_irq(u32 vector, IrqHandler handler, void* context);
-// A free device vector with `handler` installed, or 0 when all are taken.
-[[nodiscard]] u32 allocate_irq(IrqHandler handler, void* context);
+// Installs `handler` on a device vector: EINVAL for a vector outside the device range, EBUSY
+// when it has a handler.
+Result<void> register_irq(u32 vector, IrqHandler handler, void* context);
+// A free device vector with `handler` installed; ENOSPC when all are taken.
+Result<u32> allocate_irq(IrqHandler handler, void* context);
+// Removes the handler of a device vector (from register_irq or allocate_irq), which is free
+// again. The caller first stops the device from raising it (a reset, a masked line): an
+// interrupt on a free vector is counted as spurious.
+void unregister_irq(u32 vector);
 // Acknowledges a device interrupt at the local APIC (device handlers call it last).
 void end_of_interrupt();
 

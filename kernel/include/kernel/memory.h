@@ -2,6 +2,7 @@
 #pragma once
 
 #include <kernel/memmap.h>
+#include <kernel/result.h>
 
 namespace atl::kernel {
 
@@ -12,7 +13,8 @@ constexpr u64 k_low_memory_end = 0x100000;
 constexpr u64 k_address_space_end = u64(512) << 30;
 
 // Builds the page allocator from the platform memory map, minus the image and `reserved`.
-[[nodiscard]] const char* memory_init(const MemoryMapEntry* map, std::size_t count,
+// EINVAL (what is wrong in the log) when the map cannot be used.
+Result<void> memory_init(const MemoryMapEntry* map, std::size_t count,
     const Range* reserved, std::size_t reserved_count);
 
 // Page-granular physical memory (identity-mapped, so also the virtual address).

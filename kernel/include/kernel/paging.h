@@ -10,7 +10,8 @@
 
 namespace atl::kernel {
 
-[[nodiscard]] const char* paging_init(const MemoryMapEntry* map, std::size_t count);
+// ENOMEM (logged) when the tables do not fit in memory.
+Result<void> paging_init(const MemoryMapEntry* map, std::size_t count);
 
 // Changes the access of mapped memory, flushing the TLB. Fails if part is not mapped.
 [[nodiscard]] bool set_access(u64 addr, u64 size, Access access);

@@ -7,6 +7,7 @@
 // never uses its 8 MiB pays for what it touches; one that overflows faults in the gap or below
 // the limit, never in someone else's memory.
 
+#include <kernel/result.h>
 #include <kernel/types.h>
 
 namespace atl::kernel {
@@ -23,9 +24,10 @@ struct StackArea {
 enum class StackGrowth { Ok, NotAStack, PastLimit, OutOfMemory, AllocatorBusy };
 
 // Reserves `reserve` bytes of address space for a stack that may grow to `limit` bytes
-// (clamped to the reservation) and commits its top `initial` bytes. Returns nullptr and the
-// stack's top in *high, or what went wrong.
-[[nodiscard]] const char* stack_reserve(u64 reserve, u64 limit, u64 initial, u64* high);
+// (clamped to the reservation) and commits its top `initial` bytes. Returns the stack's top;
+// EINVAL for sizes that make no stack, ENOMEM when the address space or the memory is not
+// there (what went wrong is logged).
+Result<u64> stack_reserve(u64 reserve, u64 limit, u64 initial);
 // A new limit (setrlimit(RLIMIT_STACK)) for the stack whose top is `high`; committed pages
 // stay. Returns the limit in force (clamped to the reservation).
 u64 stack_set_limit(u64 high, u64 limit);

@@ -7,7 +7,10 @@
 // memory that holds the tables comes through PageTableMemory, so host unit tests run it on
 // plain heap pages. The caller flushes the TLB after changes (kernel/src/paging.cpp does).
 
+#include <kernel/result.h>
 #include <kernel/types.h>
+
+#include <optional>
 
 namespace atl {
 
@@ -41,19 +44,24 @@ public:
     u64 root() const { return m_root; }
 
     // Maps [virt, virt + size) to [phys, ...). Page-aligned arguments. Replaces what was there.
-    [[nodiscard]] bool map(u64 virt, u64 phys, u64 size, Access access, bool uncached = false);
-    // Changes the access of every page in the range; fails (changing nothing) if any page in
-    // it is not mapped, or if splitting a large page needs memory that is not there.
-    [[nodiscard]] bool protect(u64 virt, u64 size, Access access);
-    // Removes the mappings in the range (unmapped pages in it are ignored).
-    [[nodiscard]] bool unmap(u64 virt, u64 size);
+    // ENOMEM when a table cannot be allocated: the pages before the one that needed it are
+    // mapped, the rest are as they were, and every table allocated hangs in the tree.
+    Result<void> map(u64 virt, u64 phys, u64 size, Access access, bool uncached = false);
+    // Changes the access of every page in the range. ENOMEM (changing nothing) if any page in
+    // it is not mapped (as mprotect(2) says), or if splitting a large page needs memory that
+    // is not there (then the pages before it have changed).
+    Result<void> protect(u64 virt, u64 size, Access access);
+    // Removes the mappings in the range (unmapped pages in it are ignored); ENOMEM when a large
+    // page that is partly unmapped cannot be split.
+    Result<void> unmap(u64 virt, u64 size);
 
     struct Mapping {
         u64 phys;
         Access access;
         bool large;
     };
-    [[nodiscard]] bool query(u64 virt, Mapping* out) const;
+    // The mapping of the page that holds VIRT; none when it is not mapped.
+    [[nodiscard]] std::optional<Mapping> query(u64 virt) const;
 
 private:
     u64* walk(u64 virt, bool create, bool split, int* level_out);
