@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <kernel/arch/cpu.h>
 #include <kernel/arch/mmu.h>
-#include <kernel/interrupts.h>
+#include <kernel/lock.h>
 #include <kernel/memory.h>
 #include <kernel/paging.h>
 #include <kernel/stack.h>
@@ -34,12 +34,18 @@ public:
 };
 
 KernelTableMemory s_table_memory;
-PageTables* s_tables = nullptr;
+// The page tables' lock: kernel threads run with interrupts on. Lock order: before the page
+// allocator's (a change that needs a table page takes it); the stack's (kernel/src/stack.cpp)
+// comes before this one.
+SpinLock s_tables_lock;
+PageTables* s_tables ATL_PT_GUARDED_BY(s_tables_lock) = nullptr;
 alignas(PageTables) unsigned char s_tables_storage[sizeof(PageTables)];
 
 u64 addr(const char* p) { return reinterpret_cast<u64>(p); }
 
-// Inside a change of the tables (interrupts off): a stack that needs a page now must wait.
+// Inside a change of the tables (with their lock): a stack that needs a page now must wait.
+// Read without the lock by the page-fault handler on this CPU. FIXME: per CPU once there are
+// several.
 int s_busy = 0;
 
 // access_ok's memo (checked inline, paging.h): the last mapping the walk found accessible.
@@ -60,10 +66,17 @@ void flush(u64 start, u64 size)
         arch::flush_tlb_page(a);
 }
 
+// The tables for a lookup. Lookups (access_ok's walk, query_access, virtual_to_physical)
+// read the tables without the lock, as the MMU does: on one CPU they run with interrupts off
+// in a system call, so no change is under way. FIXME: a second CPU needs the lock here or
+// table pages that are freed only after every CPU has left its walk.
+const PageTables* tables_for_lookup() ATL_NO_THREAD_SAFETY_ANALYSIS { return s_tables; }
+
 } // namespace
 
 const char* paging_init(const MemoryMapEntry* map, std::size_t count)
 {
+    SpinLockGuard guard(s_tables_lock);
     u64 root = s_table_memory.alloc_table();
     if (!root)
         return "out of memory for page tables";
@@ -102,24 +115,23 @@ const char* paging_init(const MemoryMapEntry* map, std::size_t count)
     return nullptr;
 }
 
-// Interrupts off while the tables change: kernel threads run with them on.
 bool set_access(u64 start, u64 size, Access access)
 {
-    IrqState s = irq_save();
+    SpinLockGuard guard(s_tables_lock);
     ++s_busy;
     bool ok = s_tables->protect(start, size, access);
     ++s_generation;
     if (ok)
         flush(start, size);
     --s_busy;
-    irq_restore(s);
     return ok;
 }
 
 bool query_access(u64 a, Access* access)
 {
     PageTables::Mapping m;
-    if (!s_tables || !s_tables->query(a, &m))
+    const PageTables* tables = tables_for_lookup();
+    if (!tables || !tables->query(a, &m))
         return false;
     *access = m.access;
     return true;
@@ -129,16 +141,17 @@ bool access_ok_walk(u64 a, u64 len, bool write)
 {
     if (len == 0)
         return true;
-    if (a + len < a || !s_tables)
+    const PageTables* tables = tables_for_lookup();
+    if (a + len < a || !tables)
         return false;
     u64 end = a + len;
     u64 generation = s_generation; // the memo stored below is valid for the tables as they were here
     for (u64 page = align_down(a, k_page_size); page < end;) {
         PageTables::Mapping m;
-        if (!s_tables->query(page, &m)) {
+        if (!tables->query(page, &m)) {
             // A growable stack's page not touched yet (a buffer deep in the stack, a signal
             // frame): committed now, as Linux's fault would in copy_to_user.
-            if (!stack_grow(page) || !s_tables->query(page, &m))
+            if (!stack_grow(page) || !tables->query(page, &m))
                 return false;
             generation = s_generation;
         }
@@ -156,34 +169,32 @@ bool access_ok_walk(u64 a, u64 len, bool write)
 
 bool map(u64 virt, u64 phys, u64 size, Access access)
 {
-    IrqState s = irq_save();
+    SpinLockGuard guard(s_tables_lock);
     ++s_busy;
     bool ok = s_tables->map(virt, phys, size, access);
     ++s_generation;
     if (ok)
         flush(virt, size);
     --s_busy;
-    irq_restore(s);
     return ok;
 }
 
 bool unmap(u64 virt, u64 size)
 {
-    IrqState s = irq_save();
+    SpinLockGuard guard(s_tables_lock);
     ++s_busy;
     bool ok = s_tables->unmap(virt, size);
     ++s_generation;
     if (ok)
         flush(virt, size);
     --s_busy;
-    irq_restore(s);
     return ok;
 }
 
 bool virtual_to_physical(u64 virt, u64* phys)
 {
     PageTables::Mapping m;
-    if (!s_tables->query(virt, &m))
+    if (!tables_for_lookup()->query(virt, &m))
         return false;
     *phys = m.phys;
     return true;
@@ -193,14 +204,13 @@ bool map_mmio(u64 phys, u64 size)
 {
     u64 start = align_down(phys, k_page_size);
     u64 len = align_up(phys + size, k_page_size) - start;
-    IrqState s = irq_save();
+    SpinLockGuard guard(s_tables_lock);
     ++s_busy;
     bool ok = s_tables->map(start, start, len, Access::ReadWrite, true);
     ++s_generation;
     if (ok)
         flush(start, len);
     --s_busy;
-    irq_restore(s);
     return ok;
 }
 

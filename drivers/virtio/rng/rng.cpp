@@ -7,6 +7,7 @@
 #include <kernel/console.h>
 #include <kernel/heap.h>
 #include <kernel/interrupts.h>
+#include <kernel/lock.h>
 #include <kernel/memory.h>
 #include <kernel/sched.h>
 #include <kernel/time.h>
@@ -19,12 +20,15 @@ namespace atl::virtio {
 namespace {
 
 struct Rng {
+    // The queue and the request in flight: read_random and the interrupt handler. Lock order:
+    // a leaf (the scheduler's wake_all is all it calls while held).
+    kernel::SpinLock lock;
     Transport* t = nullptr;
-    Virtqueue* vq = nullptr;
+    Virtqueue* vq ATL_PT_GUARDED_BY(lock) = nullptr;
     u8* buffer = nullptr;
-    kernel::WaitQueue wait;
-    bool done = false;
-    u32 got = 0;
+    kernel::WaitQueue wait ATL_GUARDED_BY(lock);
+    bool done ATL_GUARDED_BY(lock) = false;
+    u32 got ATL_GUARDED_BY(lock) = 0;
 };
 Rng* s_rng = nullptr;
 
@@ -32,6 +36,7 @@ void rng_interrupt(void* context)
 {
     auto* r = static_cast<Rng*>(context);
     if (r->t->acknowledge_interrupt()) {
+        kernel::SpinLockGuard guard(r->lock);
         void* token = nullptr;
         u32 len = 0;
         if (r->vq->pop_used(&token, &len)) {
@@ -69,6 +74,7 @@ bool start_rng(Transport* t)
     r->t = t;
     r->vq = kernel::make<Virtqueue>(size, reinterpret_cast<void*>(ring), ring, slots);
     r->buffer = reinterpret_cast<u8*>(buffer);
+    kernel::SpinLockGuard guard(r->lock); // the device may interrupt once its queue is set up
     // Interrupts first: on PCI a queue's MSI-X vector can only be set once MSI-X is enabled.
     if (!r->vq || !t->setup_interrupts(rng_interrupt, r) ||
         !t->setup_queue(0, size, r->vq->desc_phys(), r->vq->avail_phys(), r->vq->used_phys())) {
@@ -90,7 +96,7 @@ std::size_t read_random(void* buf, std::size_t len)
         return 0;
     if (len > k_page_size)
         len = k_page_size;
-    kernel::IrqState s = kernel::irq_save();
+    kernel::SpinLockGuard guard(s_rng->lock);
     s_rng->done = false;
     virtio::Virtqueue::Buffer b { reinterpret_cast<u64>(s_rng->buffer), static_cast<u32>(len) };
     std::size_t got = 0;
@@ -105,7 +111,6 @@ std::size_t read_random(void* buf, std::size_t len)
             std::memcpy(buf, s_rng->buffer, got);
         }
     }
-    kernel::irq_restore(s);
     return got;
 }
 

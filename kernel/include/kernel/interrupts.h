@@ -2,7 +2,7 @@
 #pragma once
 
 // Interrupt control: the local APIC, its one-shot timer, and the handler table for device
-// vectors. Kernel code runs with interrupts off (a single CPU: that is the kernel lock);
+// vectors. Kernel code runs with interrupts off (kernel/lock.h: every lock masks them);
 // applications and the idle loop run with them on.
 
 #include <kernel/arch/frame.h>
@@ -28,7 +28,9 @@ void end_of_interrupt();
 struct IrqState {
     u64 flags;
 };
-IrqState irq_save();   // disables interrupts, returns the previous state
+// The interrupt mask under the lock types of kernel/lock.h, which are what everything else
+// uses (tests/structure/irq_save.sh checks that).
+[[nodiscard]] IrqState irq_save(); // disables interrupts, returns the previous state
 void irq_restore(IrqState s);
 bool irq_enabled();
 void irq_enable();

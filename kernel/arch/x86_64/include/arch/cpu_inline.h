@@ -12,4 +12,13 @@ inline u64 read_tsc()
     return (u64(hi) << 32) | lo;
 }
 
+// GS.base points to the CPU's kernel::Cpu, whose first member is its own address. Not
+// volatile: the value never changes on a CPU, so the compiler may reuse one read.
+inline void* cpu_local()
+{
+    void* cpu;
+    asm("mov %%gs:0, %0" : "=r"(cpu));
+    return cpu;
+}
+
 } // namespace atl::arch
