@@ -32,8 +32,11 @@ constexpr u64 k_time_slice_ns = 10'000'000;
 
 using AllList = List<Thread, &Thread::all_node>;
 
-// The boot CPU's state (kernel/sched.h); the others' will come with them.
-constinit Cpu s_boot_cpu;
+// The boot CPU's state (kernel/sched.h); the others' will come with them. Made by
+// cpu_local_init(), first thing at boot: static constructors run only at the C library's
+// start, long after the scheduler's first use.
+alignas(Cpu) unsigned char s_boot_cpu[sizeof(Cpu)];
+static_assert(__builtin_offsetof(Cpu, current) == k_cpu_current_offset);
 
 // Shared by all CPUs. On one CPU, interrupts off (kernel code) is their lock.
 // FIXME: a second CPU needs a scheduler lock for these and for the thread pool below.
@@ -204,7 +207,7 @@ void thread_start(transfer_t t)
 
 } // namespace
 
-void cpu_local_init() { arch::set_cpu_local(&s_boot_cpu); }
+void cpu_local_init() { arch::set_cpu_local(new (s_boot_cpu) Cpu()); }
 
 void sched_init(u64 stack_low, u64 stack_high)
 {

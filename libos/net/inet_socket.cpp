@@ -108,25 +108,26 @@ void event_callback(struct netconn* conn, enum netconn_evt evt, u16_t)
     }
 }
 
-// lwIP's events for a connection, read at one instant (all clear without a connection).
+// lwIP's events for a connection, read at one instant (all clear without a connection). Not
+// inlined: a dozen callers, and the lock's calls would be copied into each.
 struct ConnEvents {
     int rcvevent = 0;
     bool sendevent = false;
     bool errevent = false;
 };
-ConnEvents events_of(const ConnState* st)
+[[gnu::noinline]] ConnEvents events_of(const ConnState* st)
 {
     if (!st)
         return {};
     kernel::SpinLockGuard guard(g_conn_lock);
     return ConnEvents { st->rcvevent, st->sendevent, st->errevent };
 }
-void set_send_event(ConnState* st, bool on)
+[[gnu::noinline]] void set_send_event(ConnState* st, bool on)
 {
     kernel::SpinLockGuard guard(g_conn_lock);
     st->sendevent = on;
 }
-void set_error_event(ConnState* st, bool on)
+[[gnu::noinline]] void set_error_event(ConnState* st, bool on)
 {
     kernel::SpinLockGuard guard(g_conn_lock);
     st->errevent = on;

@@ -17,7 +17,7 @@ struct ListNode {
 template <typename T, ListNode T::*Node>
 class List {
 public:
-    constexpr List() { m_head.prev = m_head.next = &m_head; }
+    List() { m_head.prev = m_head.next = &m_head; }
     List(const List&) = delete;
     List& operator=(const List&) = delete;
 

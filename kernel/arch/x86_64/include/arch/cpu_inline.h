@@ -21,4 +21,12 @@ inline void* cpu_local()
     return cpu;
 }
 
+template<unsigned Offset>
+inline u64 cpu_local_word()
+{
+    u64 v;
+    asm("mov %%gs:%c1, %0" : "=r"(v) : "i"(Offset));
+    return v;
+}
+
 } // namespace atl::arch
