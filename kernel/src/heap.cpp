@@ -86,7 +86,7 @@ void kfree(void* p)
     kfree_locked(p);
 }
 
-void* kmalloc_locked(std::size_t size)
+void* kmalloc_locked(std::size_t size) ATL_REQUIRES(s_heap_lock)
 {
     if (size == 0)
         size = 1;
@@ -140,7 +140,7 @@ void* kzalloc(std::size_t size)
     return p;
 }
 
-void kfree_locked(void* p)
+void kfree_locked(void* p) ATL_REQUIRES(s_heap_lock)
 {
     if (!p)
         return;

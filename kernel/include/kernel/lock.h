@@ -68,7 +68,7 @@ public:
     }
 
     // Held by someone (with the flag) or, on one CPU, interrupts are off here: for checks.
-    bool is_locked() const
+    bool is_held() const
     {
         if constexpr (Spins)
             return __atomic_load_n(&m_held, __ATOMIC_RELAXED);
