@@ -39,7 +39,7 @@ namespace atl::kernel {
 // several CPUs sets it (the boot of the other CPUs and their Cpu structures come with it).
 inline constexpr bool k_smp = false;
 
-template<bool Spins>
+template <bool Spins>
 class ATL_CAPABILITY("spinlock") BasicSpinLock {
 public:
     constexpr BasicSpinLock() = default;
@@ -86,7 +86,7 @@ using SpinLock = BasicSpinLock<k_smp>;
 // that the unit tests can name threads instead.
 inline const void* running_cpu() { return arch::cpu_local(); }
 
-template<bool Spins, const void* (*Self)() = running_cpu>
+template <bool Spins, const void* (*Self)() = running_cpu>
 class ATL_CAPABILITY("recursive spinlock") BasicRecursiveSpinLock {
 public:
     constexpr BasicRecursiveSpinLock() = default;
@@ -129,12 +129,11 @@ private:
 using RecursiveSpinLock = BasicRecursiveSpinLock<k_smp>;
 
 // Holds `lock` from construction to the end of the scope.
-template<typename Lock>
+template <typename Lock>
 class ATL_SCOPED_CAPABILITY ScopedLock {
 public:
     explicit ScopedLock(Lock& lock) ATL_ACQUIRE(lock)
-        : m_lock(lock)
-        , m_state(lock.lock())
+        : m_lock(lock), m_state(lock.lock())
     {
     }
     ~ScopedLock() ATL_RELEASE() { m_lock.unlock(m_state); }
@@ -164,10 +163,10 @@ private:
 
 // A T reachable only with its lock held: protected.with([&](T& data) { ... }) runs the
 // function under the lock and returns what it returns.
-template<typename T, typename Lock = SpinLock>
+template <typename T, typename Lock = SpinLock>
 class Protected {
 public:
-    template<typename... Args>
+    template <typename... Args>
     constexpr explicit Protected(Args&&... args)
         : m_data(std::forward<Args>(args)...)
     {
@@ -175,7 +174,7 @@ public:
     Protected(const Protected&) = delete;
     Protected& operator=(const Protected&) = delete;
 
-    template<typename F>
+    template <typename F>
     decltype(auto) with(F&& f)
     {
         ScopedLock<Lock> guard(m_lock);
