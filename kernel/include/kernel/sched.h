@@ -91,8 +91,7 @@ void cpu_local_init();
 
 // Makes the running context thread 1 ("main") on the stack [stack_low, stack_high).
 void sched_init(u64 stack_low, u64 stack_high);
-// Inline, one load: the libOS asks on every call. Not reread after a wait: a thread's
-// current() is itself, whichever CPU runs it, so one read per function is enough.
+// Inline, one load: the libOS asks on every call.
 inline Thread* current() { return reinterpret_cast<Thread*>(arch::cpu_local_word<k_cpu_current_offset>()); }
 Thread* find_thread(int tid);
 bool in_idle(); // the CPU waits for an interrupt on behalf of no thread

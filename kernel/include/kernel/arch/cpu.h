@@ -22,7 +22,7 @@ u64 fs_base();
 // instruction. Inline: current() goes through it on every system call.
 void set_cpu_local(void* cpu);
 inline void* cpu_local();
-template<unsigned Offset>
+template <unsigned Offset>
 inline u64 cpu_local_word();
 u32 hwcap();                // the auxiliary vector's AT_HWCAP
 bool random_u64(u64* out); // from the CPU's own random number instruction, when it has one
