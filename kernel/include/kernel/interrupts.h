@@ -29,10 +29,11 @@ struct IrqState {
     u64 flags;
 };
 // The interrupt mask under the lock types of kernel/lock.h, which are what everything else
-// uses (tests/structure/irq_save.sh checks that).
-[[nodiscard]] IrqState irq_save(); // disables interrupts, returns the previous state
-void irq_restore(IrqState s);
-bool irq_enabled();
+// uses (tests/structure/locks.sh checks that). noexcept: a lock guard in code built with
+// exceptions (a test image) would otherwise need a terminate path, and the C++ runtime with it.
+[[nodiscard]] IrqState irq_save() noexcept; // disables interrupts, returns the previous state
+void irq_restore(IrqState s) noexcept;
+bool irq_enabled() noexcept;
 void irq_enable();
 void irq_disable();
 // Called at the end of every interrupt that arrived while interrupts were on (the interrupted

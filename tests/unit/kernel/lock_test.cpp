@@ -20,20 +20,20 @@ thread_local int t_restores = 0;
 } // namespace
 
 namespace kernel {
-IrqState irq_save()
+IrqState irq_save() noexcept
 {
     ++t_saves;
     IrqState s { t_interrupts_on ? u64(1) << 9 : 0 };
     t_interrupts_on = false;
     return s;
 }
-void irq_restore(IrqState s)
+void irq_restore(IrqState s) noexcept
 {
     ++t_restores;
     if (s.flags & (u64(1) << 9))
         t_interrupts_on = true;
 }
-bool irq_enabled() { return t_interrupts_on; }
+bool irq_enabled() noexcept { return t_interrupts_on; }
 } // namespace kernel
 
 namespace arch {
