@@ -35,6 +35,8 @@ using AllList = List<Thread, &Thread::all_node>;
 // The boot CPU's state (kernel/sched.h); the others' will come with them. Made by
 // cpu_local_init(), first thing at boot: static constructors run only at the C library's
 // start, long after the scheduler's first use.
+// Functions take `Cpu& cpu = *this_cpu()` once and do not use it after a switch to another
+// thread (switch_to, schedule): the thread may resume on another CPU.
 alignas(Cpu) unsigned char s_boot_cpu[sizeof(Cpu)];
 static_assert(__builtin_offsetof(Cpu, current) == k_cpu_current_offset);
 
@@ -102,13 +104,14 @@ void insert_sleeper(Thread* t)
 // running thread's slice when others are waiting to run.
 void arm_timer()
 {
+    Cpu& cpu = *this_cpu();
     u64 next = 0;
-    if (Thread* first = this_cpu()->sleepers.front())
+    if (Thread* first = cpu.sleepers.front())
         next = first->deadline;
-    if (TimerEvent* t = this_cpu()->timers.front(); t && (!next || t->deadline < next))
+    if (TimerEvent* t = cpu.timers.front(); t && (!next || t->deadline < next))
         next = t->deadline;
-    if (!this_cpu()->run_queue.empty() && !this_cpu()->in_idle) {
-        u64 slice_end = this_cpu()->slice_start_ns + k_time_slice_ns;
+    if (!cpu.run_queue.empty() && !cpu.in_idle) {
+        u64 slice_end = cpu.slice_start_ns + k_time_slice_ns;
         if (!next || slice_end < next)
             next = slice_end;
     }
@@ -135,7 +138,8 @@ void finish_pending_exit()
 
 void switch_to(Thread* next)
 {
-    Thread* prev = this_cpu()->current;
+    Cpu& cpu = *this_cpu();
+    Thread* prev = cpu.current;
     if (next == prev) {
         prev->state = ThreadState::Running;
         return;
@@ -144,8 +148,8 @@ void switch_to(Thread* next)
     account(prev, now);
     next->state = ThreadState::Running;
     next->ran_since_tsc = now;
-    this_cpu()->current = next;
-    this_cpu()->slice_start_ns = monotonic_ns();
+    cpu.current = next;
+    cpu.slice_start_ns = monotonic_ns();
     ++s_switches;
     arch::set_fs_base(next->fs_base);
     transfer_t t = jump_fcontext(next->context, prev);
@@ -174,20 +178,21 @@ void switch_to(Thread* next)
 // Picks the next thread to run; when there is none, idles (halting) until a timer wakes one.
 void schedule()
 {
-    Thread* next = this_cpu()->run_queue.pop_front();
+    Cpu& cpu = *this_cpu();
+    Thread* next = cpu.run_queue.pop_front();
     if (!next) {
-        if (this_cpu()->sleepers.empty() && this_cpu()->timers.empty())
+        if (cpu.sleepers.empty() && cpu.timers.empty())
             report_deadlock();
-        this_cpu()->in_idle = true;
+        cpu.in_idle = true;
         u64 idle_from = arch::read_tsc();
-        account(this_cpu()->current, idle_from);
-        while (this_cpu()->run_queue.empty()) {
+        account(cpu.current, idle_from);
+        while (cpu.run_queue.empty()) {
             arm_timer();
             idle_wait();
         }
-        this_cpu()->in_idle = false;
-        this_cpu()->current->ran_since_tsc = arch::read_tsc(); // idle time is nobody's CPU time
-        next = this_cpu()->run_queue.pop_front();
+        cpu.in_idle = false;
+        cpu.current->ran_since_tsc = arch::read_tsc(); // idle time is nobody's CPU time
+        next = cpu.run_queue.pop_front();
     }
     switch_to(next);
     arm_timer();
@@ -211,6 +216,7 @@ void cpu_local_init() { arch::set_cpu_local(new (s_boot_cpu) Cpu()); }
 
 void sched_init(u64 stack_low, u64 stack_high)
 {
+    Cpu& cpu = *this_cpu();
     Thread* t = alloc_thread();
     VERIFY(t);
     t->tid = s_next_tid++;
@@ -221,8 +227,8 @@ void sched_init(u64 stack_low, u64 stack_high)
     t->fs_base = arch::fs_base();
     t->ran_since_tsc = arch::read_tsc();
     s_all.push_back(t);
-    this_cpu()->current = t;
-    this_cpu()->slice_start_ns = 0;
+    cpu.current = t;
+    cpu.slice_start_ns = 0;
 }
 
 Thread* find_thread(int tid)
@@ -303,18 +309,19 @@ WakeReason block(WaitQueue* queue, u64 deadline, bool interruptible)
 
 void wake(Thread* t, WakeReason reason)
 {
+    Cpu& cpu = *this_cpu();
     if (t->state != ThreadState::Blocked)
         return;
     if (t->waiting_on)
         static_cast<WaitQueue*>(t->waiting_on)->remove(t);
     if (t->sleep_node.linked())
-        this_cpu()->sleepers.remove(t);
+        cpu.sleepers.remove(t);
     t->waiting_on = nullptr;
     t->deadline = 0;
     t->wake_reason = reason;
     t->state = ThreadState::Runnable;
-    this_cpu()->run_queue.push_back(t);
-    if (!this_cpu()->in_idle)
+    cpu.run_queue.push_back(t);
+    if (!cpu.in_idle)
         arm_timer(); // the running thread's slice now matters
 }
 
@@ -327,10 +334,11 @@ void interrupt(Thread* t)
 
 void yield()
 {
-    if (this_cpu()->run_queue.empty())
+    Cpu& cpu = *this_cpu();
+    if (cpu.run_queue.empty())
         return;
-    this_cpu()->current->state = ThreadState::Runnable;
-    this_cpu()->run_queue.push_back(this_cpu()->current);
+    cpu.current->state = ThreadState::Runnable;
+    cpu.run_queue.push_back(cpu.current);
     schedule();
 }
 
@@ -390,11 +398,12 @@ u64 context_switches() { return s_switches; }
 // Called by the timer interrupt handler, with interrupts off, on the interrupted thread's stack.
 void timer_start(TimerEvent* t, u64 deadline)
 {
+    Cpu& cpu = *this_cpu();
     if (t->armed())
-        this_cpu()->timers.remove(t);
+        cpu.timers.remove(t);
     t->deadline = deadline ? deadline : 1;
-    this_cpu()->timers.insert_sorted(t, [](const TimerEvent& a, const TimerEvent& b) { return a.deadline < b.deadline; });
-    if (!this_cpu()->in_idle)
+    cpu.timers.insert_sorted(t, [](const TimerEvent& a, const TimerEvent& b) { return a.deadline < b.deadline; });
+    if (!cpu.in_idle)
         arm_timer();
 }
 
@@ -421,22 +430,23 @@ bool in_idle() { return this_cpu()->in_idle; }
 
 void scheduler_timer_interrupt()
 {
+    Cpu& cpu = *this_cpu();
     u64 now = monotonic_ns();
-    while (TimerEvent* t = this_cpu()->timers.front()) {
+    while (TimerEvent* t = cpu.timers.front()) {
         if (t->deadline > now)
             break;
-        this_cpu()->timers.remove(t);
+        cpu.timers.remove(t);
         t->fire(t);
     }
-    while (Thread* t = this_cpu()->sleepers.front()) {
+    while (Thread* t = cpu.sleepers.front()) {
         if (t->deadline > now)
             break;
         wake(t, WakeReason::TimedOut);
     }
-    if (!this_cpu()->in_idle && this_cpu()->current->state == ThreadState::Running && !this_cpu()->run_queue.empty() &&
-        now - this_cpu()->slice_start_ns >= k_time_slice_ns) {
-        this_cpu()->current->state = ThreadState::Runnable;
-        this_cpu()->run_queue.push_back(this_cpu()->current);
+    if (!cpu.in_idle && cpu.current->state == ThreadState::Running && !cpu.run_queue.empty() &&
+        now - cpu.slice_start_ns >= k_time_slice_ns) {
+        cpu.current->state = ThreadState::Runnable;
+        cpu.run_queue.push_back(cpu.current);
         schedule();
         return;
     }
