@@ -11,6 +11,7 @@
 #include <kernel/dump.h>
 #include <kernel/heap.h>
 #include <kernel/interrupts.h>
+#include <kernel/lock.h>
 #include <kernel/memory.h>
 #include <kernel/sched.h>
 #include <kernel/time.h>
@@ -31,12 +32,14 @@ constexpr std::size_t k_thread_stack = 32 * 1024;
 // How long output waits for a host that does not read before it is dropped (per write).
 constexpr u64 k_output_patience_ns = 2'000'000'000;
 
-// The receive ring; guarded by interrupts off.
-u8 s_ring[k_ring_size];
-std::size_t s_ring_head = 0;
-std::size_t s_ring_count = 0;
-bool s_rx_masked = false;
-WaitQueue s_readers;
+// The receive side: the interrupt handler fills it, the channel's thread drains it. Lock
+// order: a leaf (what it calls under the lock, wake_all and the UART's registers, takes none).
+SpinLock s_rx_lock;
+u8 s_ring[k_ring_size] ATL_GUARDED_BY(s_rx_lock);
+std::size_t s_ring_head ATL_GUARDED_BY(s_rx_lock) = 0;
+std::size_t s_ring_count ATL_GUARDED_BY(s_rx_lock) = 0;
+bool s_rx_masked ATL_GUARDED_BY(s_rx_lock) = false;
+WaitQueue s_readers ATL_GUARDED_BY(s_rx_lock);
 
 // When each line's first byte arrived (the TSC, read in the interrupt handler): the time
 // exchanges with the host measure from there, not from when the thread got to the line.
@@ -47,11 +50,11 @@ struct LineStamp {
     u64 tsc;
 };
 constexpr std::size_t k_stamps = 8;
-LineStamp s_stamps[k_stamps];
-std::size_t s_stamp_head = 0;
-std::size_t s_stamp_count = 0;
-u64 s_received = 0;         // bytes put into the ring so far
-bool s_at_line_start = true; // the next byte begins a line
+LineStamp s_stamps[k_stamps] ATL_GUARDED_BY(s_rx_lock);
+std::size_t s_stamp_head ATL_GUARDED_BY(s_rx_lock) = 0;
+std::size_t s_stamp_count ATL_GUARDED_BY(s_rx_lock) = 0;
+u64 s_received ATL_GUARDED_BY(s_rx_lock) = 0;         // bytes put into the ring so far
+bool s_at_line_start ATL_GUARDED_BY(s_rx_lock) = true; // the next byte begins a line
 
 long (*s_signal_hook)(int) = nullptr;
 
@@ -60,11 +63,11 @@ bool s_output_stalled = false; // the host stopped reading: drop output until it
 u64 s_output_dropped = 0;
 char s_small_dump_buffer[2048]; // when the heap has no room for a larger one
 
-bool s_skip_line = false; // the rest of "host-clock" (its 'h' was read before the FIFO went on)
+bool s_skip_line ATL_GUARDED_BY(s_rx_lock) = false; // the rest of "host-clock" (its 'h' was read before the FIFO went on)
 bool s_clock_host = false; // the host announced it answers clock requests
 
 // Into the ring, with the TSC when a line's first byte arrived. The caller checked for room.
-void receive_byte(u8 byte, u64 tsc)
+void receive_byte(u8 byte, u64 tsc) ATL_REQUIRES(s_rx_lock)
 {
     if (s_skip_line) {
         s_skip_line = byte != '\n';
@@ -82,6 +85,7 @@ void receive_byte(u8 byte, u64 tsc)
 
 void uart_irq(void*)
 {
+    SpinLockGuard guard(s_rx_lock);
     while (platform::control_port::readable()) {
         if (s_ring_count == k_ring_size) {
             // Full: leave the rest in the UART (and the host's FIFO) until the thread drains.
@@ -110,9 +114,8 @@ bool wait_thr_empty(u64* give_up)
     while (!(platform::control_port::writable())) {
         if (monotonic_ns() > *give_up)
             return false;
-        IrqState st = irq_save();
+        InterruptGuard irq_off; // the scheduler's: block() runs with interrupts off
         (void)block(nullptr, monotonic_ns() + 1'000'000, false);
-        irq_restore(st);
     }
     return true;
 }
@@ -160,22 +163,17 @@ void run_dump(const char* id)
     // comes straight from the page allocator, and the dump leaves it out of its memory figures.
     u64 pages = 0;
     std::size_t cap = 0;
-    IrqState st = irq_save();
     for (std::size_t size : { std::size_t(256 * 1024), std::size_t(32 * 1024) }) {
         if (alloc_pages(size, &pages)) {
             cap = size;
             break;
         }
     }
-    irq_restore(st);
     char* buf = pages ? reinterpret_cast<char*>(pages) : s_small_dump_buffer;
     DumpOutput out(buf, pages ? cap : sizeof(s_small_dump_buffer), sink, nullptr);
     write_state_dump(out, id, pages ? cap : 0);
-    if (pages) {
-        st = irq_save();
+    if (pages)
         free_pages(pages, cap);
-        irq_restore(st);
-    }
 }
 
 // ---- The host's clock (kernel/time.h). `atoll run` announces that its relay answers clock
@@ -235,9 +233,10 @@ void clock_send_request()
 void clock_finish_burst()
 {
     if (s_clock_burst_count) {
-        IrqState st = irq_save();
+        // The clock's state (kernel/src/time.cpp) changes with interrupts off, as kernel code
+        // runs. FIXME: a second CPU needs a lock (or a sequence count) for it.
+        InterruptGuard irq_off;
         clock_host_samples(s_clock_burst, s_clock_burst_count);
-        irq_restore(st);
     }
     s_clock_burst_count = 0;
     s_clock_burst_left = 0;
@@ -303,9 +302,11 @@ Seconds seconds(u64 ns) { return Seconds { ns / 1000000000u, static_cast<unsigne
 void reply_time(const char* id, u64 received_tsc)
 {
     u64 mono_rx = 0, real_rx = 0, mono = 0, real = 0;
-    IrqState st = irq_save();
-    bool ok = clocks_at_tsc(received_tsc, &mono_rx, &real_rx) && clocks_at_tsc(arch::read_tsc(), &mono, &real);
-    irq_restore(st);
+    bool ok;
+    {
+        InterruptGuard irq_off; // the clock's state, as in clock_finish_burst
+        ok = clocks_at_tsc(received_tsc, &mono_rx, &real_rx) && clocks_at_tsc(arch::read_tsc(), &mono, &real);
+    }
     if (!ok) {
         reply("atoll-ctl error: time %s: the clock is not running yet", id);
         return;
@@ -324,9 +325,11 @@ void execute(const control::Command& c, u64 line_tsc)
         run_dump(c.id);
         return;
     case Kind::Signal: {
-        IrqState st = irq_save();
-        long r = s_signal_hook ? s_signal_hook(c.signal) : -1;
-        irq_restore(st);
+        long r;
+        {
+            InterruptGuard irq_off; // the libOS's hook runs as kernel code does
+            r = s_signal_hook ? s_signal_hook(c.signal) : -1;
+        }
         if (!s_signal_hook)
             reply("atoll-ctl error: signal %d: there is no application to signal", c.signal);
         else if (r < 0)
@@ -388,14 +391,14 @@ void control_thread(void*)
         std::size_t n = 0;
         // Woken by input, by control_clock_wanted(), or when the clock's next step is due.
         u64 wake_at = clock_poll();
-        IrqState st = irq_save();
+        IrqState st = s_rx_lock.lock();
         while (s_ring_count == 0) {
             (void)block(&s_readers, wake_at, false);
             if (s_ring_count)
                 break;
-            irq_restore(st);
+            s_rx_lock.unlock(st);
             wake_at = clock_poll();
-            st = irq_save();
+            st = s_rx_lock.lock();
         }
         while (n < sizeof(chunk) && s_ring_count) {
             chunk_tsc[n] = 0;
@@ -414,7 +417,7 @@ void control_thread(void*)
             s_rx_masked = false;
             platform::control_port::set_receive_interrupt(true); // bytes still in the UART interrupt again
         }
-        irq_restore(st);
+        s_rx_lock.unlock(st);
         // The host is writing, so it is there again to read.
         if (s_output_stalled) {
             s_output_stalled = false;
@@ -447,12 +450,11 @@ void set_signal_request_hook(long (*hook)(int sig)) { s_signal_hook = hook; }
 
 void control_clock_wanted()
 {
-    IrqState st = irq_save();
+    SpinLockGuard guard(s_rx_lock); // s_readers; FIXME: the s_clock_ variables are the thread's, unguarded
     if (s_clock_host && clock_status().host_samples == 0 && !s_clock_waiting) {
         s_clock_next_ns = 1; // due now (0 is "not scheduled yet")
         wake_all(s_readers);
     }
-    irq_restore(st);
 }
 
 bool control_clock_detect()
@@ -463,6 +465,7 @@ bool control_clock_detect()
     s_looked = true;
     if (!platform::control_port::present())
         return false;
+    SpinLockGuard guard(s_rx_lock); // the bytes read here go into the ring
     // (Its line settings are control_init's: receiving needs none under QEMU.)
     // A byte waiting this early was written before the guest started: the relay's
     // announcement, "host-clock", whose 'h' is all that waits (the FIFO is off: QEMU holds one

@@ -6,6 +6,7 @@
 
 #include <kernel/heap.h>
 #include <kernel/interrupts.h>
+#include <kernel/lock.h>
 #include <kernel/memory.h>
 #include <kernel/paging.h>
 #include <kernel/panic.h>
@@ -56,11 +57,15 @@ void DumpOutput::flush()
 namespace {
 
 struct Section {
-    const char* name;
-    DumpSectionFn fn;
+    const char* name = nullptr;
+    DumpSectionFn fn = nullptr;
 };
-Section s_sections[16];
-std::size_t s_section_count = 0;
+struct SectionTable {
+    Section entries[16] {};
+    std::size_t count = 0;
+};
+// The registered sections. Lock order: a leaf (held only to copy an entry).
+Protected<SectionTable> s_sections;
 
 constexpr std::size_t k_max_frames = 24;
 constexpr std::size_t k_max_threads = 512;
@@ -199,28 +204,30 @@ void dump_threads(DumpOutput& out)
     // The snapshot array comes from the kernel heap; without memory for it the threads are
     // still listed, from a small array on the stack.
     ThreadSnapshot fallback[2];
-    IrqState st = irq_save();
-    std::size_t count = thread_count();
-    std::size_t want = count < k_max_threads ? count : k_max_threads;
-    auto* snaps = static_cast<ThreadSnapshot*>(kmalloc(want * sizeof(ThreadSnapshot)));
-    std::size_t cap = snaps ? want : 2;
+    std::size_t count, n = 0;
+    ThreadSnapshot* snaps;
+    u64 now;
+    {
+        // The scheduler's thread list stays as it is while interrupts are off on this CPU.
+        // FIXME: a second CPU needs the scheduler's lock for the list of all threads.
+        InterruptGuard irq_off;
+        count = thread_count();
+        std::size_t want = count < k_max_threads ? count : k_max_threads;
+        snaps = static_cast<ThreadSnapshot*>(kmalloc(want * sizeof(ThreadSnapshot)));
+        std::size_t cap = snaps ? want : 2;
+        ThreadSnapshot* arr = snaps ? snaps : fallback;
+        for (Thread* t = first_thread(); t && n < cap; t = next_thread(t))
+            snapshot(t, &arr[n++]);
+        now = monotonic_ns();
+    }
     ThreadSnapshot* arr = snaps ? snaps : fallback;
-    std::size_t n = 0;
-    for (Thread* t = first_thread(); t && n < cap; t = next_thread(t))
-        snapshot(t, &arr[n++]);
-    u64 now = monotonic_ns();
-    irq_restore(st);
 
     out.printf("== threads (%zu)\n", count);
     for (std::size_t i = 0; i < n; ++i)
         print_thread(out, arr[i], now);
     if (count > n)
         out.printf("... %zu more threads not shown%s\n", count - n, snaps ? "" : " (no memory for the snapshot)");
-    if (snaps) {
-        st = irq_save();
-        kfree(snaps);
-        irq_restore(st);
-    }
+    kfree(snaps);
 }
 
 void print_mib(char* buf, std::size_t cap, u64 bytes)
@@ -233,12 +240,12 @@ void print_mib(char* buf, std::size_t cap, u64 bytes)
 
 bool register_dump_section(const char* name, DumpSectionFn fn)
 {
-    IrqState st = irq_save();
-    bool ok = s_section_count < sizeof(s_sections) / sizeof(s_sections[0]);
-    if (ok)
-        s_sections[s_section_count++] = Section { name, fn };
-    irq_restore(st);
-    return ok;
+    return s_sections.with([&](SectionTable& table) {
+        bool ok = table.count < sizeof(table.entries) / sizeof(table.entries[0]);
+        if (ok)
+            table.entries[table.count++] = Section { name, fn };
+        return ok;
+    });
 }
 
 void dump_backtrace(DumpOutput& out, u64 rip, u64 rbp, const char* indent, bool rip_is_return)
@@ -251,14 +258,18 @@ void dump_backtrace(DumpOutput& out, u64 rip, u64 rbp, const char* indent, bool 
 
 void write_state_dump(DumpOutput& out, const char* id, u64 own_bytes)
 {
-    IrqState st = irq_save();
-    u64 now = monotonic_ns();
-    u64 total = memory_total(), free = memory_free() + own_bytes, heap = heap_in_use();
-    u64 switches = context_switches();
-    std::size_t threads = thread_count();
-    InterruptStats irq = interrupt_stats();
-    u64 cpu = process_cpu_ns();
-    irq_restore(st);
+    u64 now, total, free, heap, switches, cpu;
+    std::size_t threads;
+    InterruptStats irq;
+    {
+        InterruptGuard irq_off; // one moment's figures (the scheduler's: see dump_threads)
+        now = monotonic_ns();
+        total = memory_total(), free = memory_free() + own_bytes, heap = heap_in_use();
+        switches = context_switches();
+        threads = thread_count();
+        irq = interrupt_stats();
+        cpu = process_cpu_ns();
+    }
 
     char t[24], u[24], f[24];
     print_mib(t, sizeof(t), total);
@@ -276,9 +287,13 @@ void write_state_dump(DumpOutput& out, const char* id, u64 own_bytes)
     out.printf("memory-in-use-bytes %llu\n", static_cast<unsigned long long>(total - free));
     dump_threads(out);
     out.flush();
-    for (std::size_t i = 0; i < s_section_count; ++i) {
-        out.printf("== %s\n", s_sections[i].name);
-        s_sections[i].fn(out);
+    for (std::size_t i = 0;; ++i) {
+        // A section prints with no lock held (it may wait for the host to read).
+        Section section = s_sections.with([&](SectionTable& table) { return i < table.count ? table.entries[i] : Section {}; });
+        if (!section.fn)
+            break;
+        out.printf("== %s\n", section.name);
+        section.fn(out);
         out.flush();
     }
     out.printf("atoll-dump-end %s\n", id);

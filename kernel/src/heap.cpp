@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <kernel/heap.h>
-#include <kernel/interrupts.h>
+#include <kernel/lock.h>
 #include <kernel/memory.h>
 #include <kernel/panic.h>
 
@@ -34,8 +34,12 @@ constexpr u64 k_large_magic = 0x1a26e1a26eull;
 constexpr std::size_t k_classes = 8; // 16 .. 2048
 constexpr std::size_t k_max_small = 2048;
 
-Slab* s_partial[k_classes];
-u64 s_in_use = 0;
+// Kernel threads (device service, the TCP/IP stack) run with interrupts on, so the heap has
+// a lock of its own. Lock order: taken before the page allocator's (kernel/src/memory.cpp),
+// which a slab or a large block comes from.
+SpinLock s_heap_lock;
+Slab* s_partial[k_classes] ATL_GUARDED_BY(s_heap_lock);
+u64 s_in_use ATL_GUARDED_BY(s_heap_lock) = 0;
 
 std::size_t class_of(std::size_t size)
 {
@@ -45,7 +49,7 @@ std::size_t class_of(std::size_t size)
     return c;
 }
 
-void unlink(Slab* s, std::size_t c)
+void unlink(Slab* s, std::size_t c) ATL_REQUIRES(s_heap_lock)
 {
     if (s->prev)
         s->prev->next = s->next;
@@ -56,7 +60,7 @@ void unlink(Slab* s, std::size_t c)
     s->next = s->prev = nullptr;
 }
 
-void push(Slab* s, std::size_t c)
+void push(Slab* s, std::size_t c) ATL_REQUIRES(s_heap_lock)
 {
     s->prev = nullptr;
     s->next = s_partial[c];
@@ -67,27 +71,22 @@ void push(Slab* s, std::size_t c)
 
 } // namespace
 
-// Kernel threads (device service, the TCP/IP stack) run with interrupts on, so the heap
-// protects itself: one CPU, interrupts off is the lock.
-void* kmalloc_locked(std::size_t size);
-void kfree_locked(void* p);
+void* kmalloc_locked(std::size_t size) ATL_REQUIRES(s_heap_lock);
+void kfree_locked(void* p) ATL_REQUIRES(s_heap_lock);
 
 void* kmalloc(std::size_t size)
 {
-    IrqState s = irq_save();
-    void* p = kmalloc_locked(size);
-    irq_restore(s);
-    return p;
+    SpinLockGuard guard(s_heap_lock);
+    return kmalloc_locked(size);
 }
 
 void kfree(void* p)
 {
-    IrqState s = irq_save();
+    SpinLockGuard guard(s_heap_lock);
     kfree_locked(p);
-    irq_restore(s);
 }
 
-void* kmalloc_locked(std::size_t size)
+void* kmalloc_locked(std::size_t size) ATL_REQUIRES(s_heap_lock)
 {
     if (size == 0)
         size = 1;
@@ -141,7 +140,7 @@ void* kzalloc(std::size_t size)
     return p;
 }
 
-void kfree_locked(void* p)
+void kfree_locked(void* p) ATL_REQUIRES(s_heap_lock)
 {
     if (!p)
         return;
@@ -176,6 +175,10 @@ void kfree_locked(void* p)
         push(s, c);
 }
 
-u64 heap_in_use() { return s_in_use; }
+u64 heap_in_use()
+{
+    SpinLockGuard guard(s_heap_lock);
+    return s_in_use;
+}
 
 } // namespace atl::kernel

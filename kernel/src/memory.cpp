@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <kernel/console.h>
-#include <kernel/interrupts.h>
+#include <kernel/lock.h>
 #include <kernel/memory.h>
 #include <kernel/panic.h>
 
@@ -12,11 +12,17 @@ extern "C" char __image_end[];
 namespace atl::kernel {
 
 namespace {
-RangeSet s_free; // pages nobody owns
+// The page allocator's lock: kernel threads run with interrupts on. Lock order: after the
+// heap's (kernel/src/heap.cpp) and the page tables' (kernel/src/paging.cpp), which take pages
+// while they hold theirs; nothing is taken while it is held.
+SpinLock s_page_lock;
+RangeSet s_free ATL_GUARDED_BY(s_page_lock); // pages nobody owns
 RangeSet s_ram;  // all RAM the image may touch (image + managed pages)
 u64 s_total = 0;
 u64 s_ignored = 0;
-// Inside the allocator (interrupts off): a stack that needs a page now must not re-enter it.
+// Inside the allocator (with its lock): a stack that needs a page now must not re-enter it.
+// Read without the lock by the page-fault handler on this CPU, which asks whether the code
+// it interrupted is this allocator. FIXME: per CPU (kernel::Cpu) once there are several.
 int s_busy = 0;
 } // namespace
 
@@ -43,8 +49,11 @@ Result<void> memory_init(const MemoryMapEntry* map, std::size_t count, const Ran
     Range low { 0, k_low_memory_end };
     if (const char* err = collect_usable_memory(map, count, &low, 1, k_address_space_end, s_ram))
         return unusable_map(err);
-    if (const char* err = collect_usable_memory(map, count, all_reserved, reserved_count + 1, k_address_space_end, s_free))
-        return unusable_map(err);
+    {
+        SpinLockGuard guard(s_page_lock);
+        if (const char* err = collect_usable_memory(map, count, all_reserved, reserved_count + 1, k_address_space_end, s_free))
+            return unusable_map(err);
+    }
     if (!s_ram.contains(Range { align_down(image.start, k_page_size), align_up(image.end, k_page_size) }))
         return unusable_map("the memory map does not contain the image as RAM");
     s_total = s_ram.total();
@@ -57,25 +66,25 @@ Result<void> memory_init(const MemoryMapEntry* map, std::size_t count, const Ran
     return {};
 }
 
-// Interrupts off around the allocator: kernel threads run with them on.
 bool alloc_pages(u64 size, u64* addr)
 {
-    IrqState s = irq_save();
+    SpinLockGuard guard(s_page_lock);
     ++s_busy;
     bool ok = s_free.allocate(align_up(size, k_page_size), k_page_size, addr, k_low_memory_end);
     --s_busy;
-    irq_restore(s);
     return ok;
 }
 
 void free_pages(u64 addr, u64 size)
 {
     RangeError err {};
-    IrqState s = irq_save();
-    ++s_busy;
-    bool ok = s_free.insert(Range { addr, addr + align_up(size, k_page_size) }, &err);
-    --s_busy;
-    irq_restore(s);
+    bool ok;
+    {
+        SpinLockGuard guard(s_page_lock);
+        ++s_busy;
+        ok = s_free.insert(Range { addr, addr + align_up(size, k_page_size) }, &err);
+        --s_busy;
+    }
     if (!ok)
         panic("free_pages(0x%llx, %llu): %s", static_cast<unsigned long long>(addr),
             static_cast<unsigned long long>(size), err == RangeError::Overlap ? "double free" : "allocator full");
@@ -86,16 +95,19 @@ bool claim_pages(u64 addr, u64 size)
     Range r { addr, addr + align_up(size, k_page_size) };
     if (r.end < r.start || r.start < k_low_memory_end)
         return false;
-    IrqState s = irq_save();
+    SpinLockGuard guard(s_page_lock);
     ++s_busy;
     bool ok = s_free.contains(r) && s_free.remove(r);
     --s_busy;
-    irq_restore(s);
     return ok;
 }
 
 u64 memory_total() { return s_total; }
-u64 memory_free() { return s_free.total(); }
+u64 memory_free()
+{
+    SpinLockGuard guard(s_page_lock);
+    return s_free.total();
+}
 u64 memory_ignored() { return s_ignored; }
 
 } // namespace atl::kernel

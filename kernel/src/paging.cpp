@@ -2,7 +2,7 @@
 #include <kernel/arch/cpu.h>
 #include <kernel/arch/mmu.h>
 #include <kernel/console.h>
-#include <kernel/interrupts.h>
+#include <kernel/lock.h>
 #include <kernel/memory.h>
 #include <kernel/paging.h>
 #include <kernel/stack.h>
@@ -36,12 +36,18 @@ public:
 };
 
 KernelTableMemory s_table_memory;
-PageTables* s_tables = nullptr;
+// The page tables' lock: kernel threads run with interrupts on. Lock order: before the page
+// allocator's (a change that needs a table page takes it); the stack's (kernel/src/stack.cpp)
+// comes before this one.
+SpinLock s_tables_lock;
+PageTables* s_tables ATL_PT_GUARDED_BY(s_tables_lock) = nullptr;
 alignas(PageTables) unsigned char s_tables_storage[sizeof(PageTables)];
 
 u64 addr(const char* p) { return reinterpret_cast<u64>(p); }
 
-// Inside a change of the tables (interrupts off): a stack that needs a page now must wait.
+// Inside a change of the tables (with their lock): a stack that needs a page now must wait.
+// Read without the lock by the page-fault handler on this CPU. FIXME: per CPU once there are
+// several.
 int s_busy = 0;
 
 // access_ok's memo (checked inline, paging.h): the last mapping the walk found accessible.
@@ -68,10 +74,17 @@ void flush(u64 start, u64 size)
     return Error::from_errno(ENOMEM);
 }
 
+// The tables for a lookup. Lookups (access_ok's walk, query_access, virtual_to_physical)
+// read the tables without the lock, as the MMU does: on one CPU they run with interrupts off
+// in a system call, so no change is under way. FIXME: a second CPU needs the lock here or
+// table pages that are freed only after every CPU has left its walk.
+const PageTables* tables_for_lookup() ATL_NO_THREAD_SAFETY_ANALYSIS { return s_tables; }
+
 } // namespace
 
 Result<void> paging_init(const MemoryMapEntry* map, std::size_t count)
 {
+    SpinLockGuard guard(s_tables_lock);
     u64 root = s_table_memory.alloc_table();
     if (!root)
         return no_memory_for_tables();
@@ -110,25 +123,24 @@ Result<void> paging_init(const MemoryMapEntry* map, std::size_t count)
     return {};
 }
 
-// Interrupts off while the tables change: kernel threads run with them on.
 bool set_access(u64 start, u64 size, Access access)
 {
-    IrqState s = irq_save();
+    SpinLockGuard guard(s_tables_lock);
     ++s_busy;
     bool ok = s_tables->protect(start, size, access).has_value();
     ++s_generation;
     if (ok)
         flush(start, size);
     --s_busy;
-    irq_restore(s);
     return ok;
 }
 
 bool query_access(u64 a, Access* access)
 {
-    if (!s_tables)
+    const PageTables* tables = tables_for_lookup();
+    if (!tables)
         return false;
-    std::optional<PageTables::Mapping> m = s_tables->query(a);
+    std::optional<PageTables::Mapping> m = tables->query(a);
     if (!m)
         return false;
     *access = m->access;
@@ -139,16 +151,17 @@ bool access_ok_walk(u64 a, u64 len, bool write)
 {
     if (len == 0)
         return true;
-    if (a + len < a || !s_tables)
+    const PageTables* tables = tables_for_lookup();
+    if (a + len < a || !tables)
         return false;
     u64 end = a + len;
     u64 generation = s_generation; // the memo stored below is valid for the tables as they were here
     for (u64 page = align_down(a, k_page_size); page < end;) {
-        std::optional<PageTables::Mapping> m = s_tables->query(page);
+        std::optional<PageTables::Mapping> m = tables->query(page);
         if (!m) {
             // A growable stack's page not touched yet (a buffer deep in the stack, a signal
             // frame): committed now, as Linux's fault would in copy_to_user.
-            if (!stack_grow(page) || !(m = s_tables->query(page)))
+            if (!stack_grow(page) || !(m = tables->query(page)))
                 return false;
             generation = s_generation;
         }
@@ -166,33 +179,31 @@ bool access_ok_walk(u64 a, u64 len, bool write)
 
 bool map(u64 virt, u64 phys, u64 size, Access access)
 {
-    IrqState s = irq_save();
+    SpinLockGuard guard(s_tables_lock);
     ++s_busy;
     bool ok = s_tables->map(virt, phys, size, access).has_value();
     ++s_generation;
     if (ok)
         flush(virt, size);
     --s_busy;
-    irq_restore(s);
     return ok;
 }
 
 bool unmap(u64 virt, u64 size)
 {
-    IrqState s = irq_save();
+    SpinLockGuard guard(s_tables_lock);
     ++s_busy;
     bool ok = s_tables->unmap(virt, size).has_value();
     ++s_generation;
     if (ok)
         flush(virt, size);
     --s_busy;
-    irq_restore(s);
     return ok;
 }
 
 bool virtual_to_physical(u64 virt, u64* phys)
 {
-    std::optional<PageTables::Mapping> m = s_tables->query(virt);
+    std::optional<PageTables::Mapping> m = tables_for_lookup()->query(virt);
     if (!m)
         return false;
     *phys = m->phys;
@@ -203,14 +214,13 @@ bool map_mmio(u64 phys, u64 size)
 {
     u64 start = align_down(phys, k_page_size);
     u64 len = align_up(phys + size, k_page_size) - start;
-    IrqState s = irq_save();
+    SpinLockGuard guard(s_tables_lock);
     ++s_busy;
     bool ok = s_tables->map(start, start, len, Access::ReadWrite, true).has_value();
     ++s_generation;
     if (ok)
         flush(start, len);
     --s_busy;
-    irq_restore(s);
     return ok;
 }
 

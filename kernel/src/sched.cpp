@@ -24,28 +24,28 @@ void* make_fcontext(void* sp, std::size_t size, void (*fn)(transfer_t));
 
 namespace atl::kernel {
 
-Thread* detail::g_current_thread = nullptr;
-
 namespace {
 
 // Preemption: a thread that has run this long while others wait is put at the back of the
 // run queue by the timer interrupt (kernel/DESIGN.md, "Preemption").
 constexpr u64 k_time_slice_ns = 10'000'000;
 
-using RunQueue = List<Thread, &Thread::queue_node>;
-using SleepList = List<Thread, &Thread::sleep_node>;
 using AllList = List<Thread, &Thread::all_node>;
 
-RunQueue s_run_queue;
-SleepList s_sleepers; // sorted by deadline
-List<TimerEvent, &TimerEvent::node> s_timers; // sorted by deadline
+// The boot CPU's state (kernel/sched.h); the others' will come with them. Made by
+// cpu_local_init(), first thing at boot: static constructors run only at the C library's
+// start, long after the scheduler's first use.
+// Functions take `Cpu& cpu = *this_cpu()` once and do not use it after a switch to another
+// thread (switch_to, schedule): the thread may resume on another CPU.
+alignas(Cpu) unsigned char s_boot_cpu[sizeof(Cpu)];
+static_assert(__builtin_offsetof(Cpu, current) == k_cpu_current_offset);
+
+// Shared by all CPUs. On one CPU, interrupts off (kernel code) is their lock.
+// FIXME: a second CPU needs a scheduler lock for these and for the thread pool below.
 AllList s_all;
-Thread*& s_current = detail::g_current_thread;
 int s_next_tid = 1;
-u64 s_slice_start_ns = 0;
 u64 s_switches = 0;
 u64 s_dead_cpu_ns = 0;
-bool s_in_idle = false;
 
 // Work left by an exiting thread, done by the next one after the switch.
 struct PendingExit {
@@ -97,20 +97,21 @@ void account(Thread* t, u64 now_tsc)
 
 void insert_sleeper(Thread* t)
 {
-    s_sleepers.insert_sorted(t, [](const Thread& a, const Thread& b) { return a.deadline < b.deadline; });
+    this_cpu()->sleepers.insert_sorted(t, [](const Thread& a, const Thread& b) { return a.deadline < b.deadline; });
 }
 
 // Programs the one-shot timer for the next event: the earliest deadline, or the end of the
 // running thread's slice when others are waiting to run.
 void arm_timer()
 {
+    Cpu& cpu = *this_cpu();
     u64 next = 0;
-    if (Thread* first = s_sleepers.front())
+    if (Thread* first = cpu.sleepers.front())
         next = first->deadline;
-    if (TimerEvent* t = s_timers.front(); t && (!next || t->deadline < next))
+    if (TimerEvent* t = cpu.timers.front(); t && (!next || t->deadline < next))
         next = t->deadline;
-    if (!s_run_queue.empty() && !s_in_idle) {
-        u64 slice_end = s_slice_start_ns + k_time_slice_ns;
+    if (!cpu.run_queue.empty() && !cpu.in_idle) {
+        u64 slice_end = cpu.slice_start_ns + k_time_slice_ns;
         if (!next || slice_end < next)
             next = slice_end;
     }
@@ -137,7 +138,8 @@ void finish_pending_exit()
 
 void switch_to(Thread* next)
 {
-    Thread* prev = s_current;
+    Cpu& cpu = *this_cpu();
+    Thread* prev = cpu.current;
     if (next == prev) {
         prev->state = ThreadState::Running;
         return;
@@ -146,8 +148,8 @@ void switch_to(Thread* next)
     account(prev, now);
     next->state = ThreadState::Running;
     next->ran_since_tsc = now;
-    s_current = next;
-    s_slice_start_ns = monotonic_ns();
+    cpu.current = next;
+    cpu.slice_start_ns = monotonic_ns();
     ++s_switches;
     arch::set_fs_base(next->fs_base);
     transfer_t t = jump_fcontext(next->context, prev);
@@ -176,20 +178,21 @@ void switch_to(Thread* next)
 // Picks the next thread to run; when there is none, idles (halting) until a timer wakes one.
 void schedule()
 {
-    Thread* next = s_run_queue.pop_front();
+    Cpu& cpu = *this_cpu();
+    Thread* next = cpu.run_queue.pop_front();
     if (!next) {
-        if (s_sleepers.empty() && s_timers.empty())
+        if (cpu.sleepers.empty() && cpu.timers.empty())
             report_deadlock();
-        s_in_idle = true;
+        cpu.in_idle = true;
         u64 idle_from = arch::read_tsc();
-        account(s_current, idle_from);
-        while (s_run_queue.empty()) {
+        account(cpu.current, idle_from);
+        while (cpu.run_queue.empty()) {
             arm_timer();
             idle_wait();
         }
-        s_in_idle = false;
-        s_current->ran_since_tsc = arch::read_tsc(); // idle time is nobody's CPU time
-        next = s_run_queue.pop_front();
+        cpu.in_idle = false;
+        cpu.current->ran_since_tsc = arch::read_tsc(); // idle time is nobody's CPU time
+        next = cpu.run_queue.pop_front();
     }
     switch_to(next);
     arm_timer();
@@ -200,18 +203,20 @@ void thread_start(transfer_t t)
     static_cast<Thread*>(t.data)->context = t.fctx;
     finish_pending_exit();
     arm_timer();
-    Thread* self = s_current;
+    Thread* self = this_cpu()->current;
     irq_enable(); // applications run with interrupts on
     self->entry(self->arg);
-    IrqState s = irq_save();
-    (void)s;
+    irq_disable(); // the scheduler's own: exit_thread() runs as kernel code, and never returns
     exit_thread(nullptr, nullptr);
 }
 
 } // namespace
 
+void cpu_local_init() { arch::set_cpu_local(new (s_boot_cpu) Cpu()); }
+
 void sched_init(u64 stack_low, u64 stack_high)
 {
+    Cpu& cpu = *this_cpu();
     Thread* t = alloc_thread();
     VERIFY(t);
     t->tid = s_next_tid++;
@@ -222,8 +227,8 @@ void sched_init(u64 stack_low, u64 stack_high)
     t->fs_base = arch::fs_base();
     t->ran_since_tsc = arch::read_tsc();
     s_all.push_back(t);
-    s_current = t;
-    s_slice_start_ns = 0;
+    cpu.current = t;
+    cpu.slice_start_ns = 0;
 }
 
 Thread* find_thread(int tid)
@@ -255,7 +260,7 @@ Thread* create_thread(void (*entry)(void*), void* arg, u64 stack_top, u64 fs_bas
     t->context = make_fcontext(reinterpret_cast<void*>(stack_top & ~u64(15)), 64 * 1024, thread_start);
     t->state = ThreadState::Runnable;
     s_all.push_back(t);
-    s_run_queue.push_back(t);
+    this_cpu()->run_queue.push_back(t);
     arm_timer();
     return t;
 }
@@ -283,7 +288,7 @@ Thread* create_kernel_thread(void (*entry)(void*), void* arg, const char* name, 
 
 WakeReason block(WaitQueue* queue, u64 deadline, bool interruptible)
 {
-    Thread* self = s_current;
+    Thread* self = this_cpu()->current;
     if (interruptible && self->interrupt_pending)
         return WakeReason::Interrupted;
     if (deadline && deadline <= monotonic_ns())
@@ -304,18 +309,19 @@ WakeReason block(WaitQueue* queue, u64 deadline, bool interruptible)
 
 void wake(Thread* t, WakeReason reason)
 {
+    Cpu& cpu = *this_cpu();
     if (t->state != ThreadState::Blocked)
         return;
     if (t->waiting_on)
         static_cast<WaitQueue*>(t->waiting_on)->remove(t);
     if (t->sleep_node.linked())
-        s_sleepers.remove(t);
+        cpu.sleepers.remove(t);
     t->waiting_on = nullptr;
     t->deadline = 0;
     t->wake_reason = reason;
     t->state = ThreadState::Runnable;
-    s_run_queue.push_back(t);
-    if (!s_in_idle)
+    cpu.run_queue.push_back(t);
+    if (!cpu.in_idle)
         arm_timer(); // the running thread's slice now matters
 }
 
@@ -328,16 +334,17 @@ void interrupt(Thread* t)
 
 void yield()
 {
-    if (s_run_queue.empty())
+    Cpu& cpu = *this_cpu();
+    if (cpu.run_queue.empty())
         return;
-    s_current->state = ThreadState::Runnable;
-    s_run_queue.push_back(s_current);
+    cpu.current->state = ThreadState::Runnable;
+    cpu.run_queue.push_back(cpu.current);
     schedule();
 }
 
 void exit_thread(void (*after)(void*), void* arg)
 {
-    Thread* self = s_current;
+    Thread* self = this_cpu()->current;
     self->state = ThreadState::Dead;
     VERIFY(!s_pending_exit.thread);
     s_pending_exit = PendingExit { self, after, arg };
@@ -348,7 +355,7 @@ void exit_thread(void (*after)(void*), void* arg)
 
 bool saved_frame(const Thread* t, u64* rip, u64* rbp)
 {
-    if (t == s_current || !t->context)
+    if (t == this_cpu()->current || !t->context)
         return false;
     arch::saved_context_frame(t->context, rip, rbp);
     return true;
@@ -364,14 +371,14 @@ void set_thread_name(Thread* t, const char* name)
 
 void set_fs_base(u64 base)
 {
-    s_current->fs_base = base;
+    this_cpu()->current->fs_base = base;
     arch::set_fs_base(base);
 }
 
 u64 thread_cpu_ns(const Thread* t)
 {
     u64 ns = t->cpu_ns;
-    if (t == s_current && t->ran_since_tsc) {
+    if (t == this_cpu()->current && t->ran_since_tsc) {
         u64 hz = tsc_hz();
         ns += static_cast<u64>(static_cast<unsigned __int128>(arch::read_tsc() - t->ran_since_tsc) * 1000000000u / hz);
     }
@@ -391,18 +398,19 @@ u64 context_switches() { return s_switches; }
 // Called by the timer interrupt handler, with interrupts off, on the interrupted thread's stack.
 void timer_start(TimerEvent* t, u64 deadline)
 {
+    Cpu& cpu = *this_cpu();
     if (t->armed())
-        s_timers.remove(t);
+        cpu.timers.remove(t);
     t->deadline = deadline ? deadline : 1;
-    s_timers.insert_sorted(t, [](const TimerEvent& a, const TimerEvent& b) { return a.deadline < b.deadline; });
-    if (!s_in_idle)
+    cpu.timers.insert_sorted(t, [](const TimerEvent& a, const TimerEvent& b) { return a.deadline < b.deadline; });
+    if (!cpu.in_idle)
         arm_timer();
 }
 
 void timer_cancel(TimerEvent* t)
 {
     if (t->armed())
-        s_timers.remove(t);
+        this_cpu()->timers.remove(t);
 }
 
 std::size_t wake_all(WaitQueue& q)
@@ -418,26 +426,27 @@ std::size_t wake_all(WaitQueue& q)
     return n;
 }
 
-bool in_idle() { return s_in_idle; }
+bool in_idle() { return this_cpu()->in_idle; }
 
 void scheduler_timer_interrupt()
 {
+    Cpu& cpu = *this_cpu();
     u64 now = monotonic_ns();
-    while (TimerEvent* t = s_timers.front()) {
+    while (TimerEvent* t = cpu.timers.front()) {
         if (t->deadline > now)
             break;
-        s_timers.remove(t);
+        cpu.timers.remove(t);
         t->fire(t);
     }
-    while (Thread* t = s_sleepers.front()) {
+    while (Thread* t = cpu.sleepers.front()) {
         if (t->deadline > now)
             break;
         wake(t, WakeReason::TimedOut);
     }
-    if (!s_in_idle && s_current->state == ThreadState::Running && !s_run_queue.empty() &&
-        now - s_slice_start_ns >= k_time_slice_ns) {
-        s_current->state = ThreadState::Runnable;
-        s_run_queue.push_back(s_current);
+    if (!cpu.in_idle && cpu.current->state == ThreadState::Running && !cpu.run_queue.empty() &&
+        now - cpu.slice_start_ns >= k_time_slice_ns) {
+        cpu.current->state = ThreadState::Runnable;
+        cpu.run_queue.push_back(cpu.current);
         schedule();
         return;
     }

@@ -4,7 +4,7 @@
 
 #include <kernel/arch/cpu.h>
 #include <kernel/console.h>
-#include <kernel/interrupts.h>
+#include <kernel/lock.h>
 #include <kernel/memory.h>
 #include <kernel/paging.h>
 #include <kernel/stack.h>
@@ -36,15 +36,20 @@ constexpr u64 k_commit_margin = 32 * 1024;
 constexpr u64 k_commit_piece = 256 * 1024;
 constexpr std::size_t k_max_stacks = 8;
 
-StackArea s_stacks[k_max_stacks];
-std::size_t s_count = 0;
-u64 s_next = k_window_start;
-StackGrowth s_last = StackGrowth::Ok;
-bool s_growing = false; // a fault while growing is never ours to take
+// The growable stacks' lock. Lock order: first; a growth takes the page tables' and the page
+// allocator's while it holds it. The page-fault handler takes it too (a stack's first touch),
+// which on one CPU nests inside a holder it interrupted; s_growing turns that case away.
+// FIXME: a second CPU needs a try-lock in the fault path.
+SpinLock s_stacks_lock;
+StackArea s_stacks[k_max_stacks] ATL_GUARDED_BY(s_stacks_lock);
+std::size_t s_count ATL_GUARDED_BY(s_stacks_lock) = 0;
+u64 s_next ATL_GUARDED_BY(s_stacks_lock) = k_window_start;
+StackGrowth s_last ATL_GUARDED_BY(s_stacks_lock) = StackGrowth::Ok;
+bool s_growing ATL_GUARDED_BY(s_stacks_lock) = false; // a fault while growing is never ours to take
 
 void watch(const StackArea& s) { detail::g_stack_watch = { s.limit_low, s.high, s.committed_low }; }
 
-StackArea* find(u64 addr)
+StackArea* find(u64 addr) ATL_REQUIRES(s_stacks_lock)
 {
     for (std::size_t i = 0; i < s_count; ++i) {
         StackArea& s = s_stacks[i];
@@ -96,7 +101,7 @@ Result<u64> stack_reserve(u64 reserve, u64 limit, u64 initial)
         log("stack: bad stack size");
         return Error::from_errno(EINVAL);
     }
-    IrqState irq = irq_save();
+    SpinLockGuard guard(s_stacks_lock);
     const char* err = nullptr;
     u64 top = 0;
     u64 low = s_next + k_guard_gap;
@@ -123,7 +128,6 @@ Result<u64> stack_reserve(u64 reserve, u64 limit, u64 initial)
             top = s.high;
         }
     }
-    irq_restore(irq);
     if (err) {
         log("stack: %s", err);
         return Error::from_errno(ENOMEM);
@@ -133,7 +137,7 @@ Result<u64> stack_reserve(u64 reserve, u64 limit, u64 initial)
 
 u64 stack_set_limit(u64 high, u64 limit)
 {
-    IrqState irq = irq_save();
+    SpinLockGuard guard(s_stacks_lock);
     u64 result = 0;
     for (std::size_t i = 0; i < s_count; ++i) {
         StackArea& s = s_stacks[i];
@@ -147,13 +151,13 @@ u64 stack_set_limit(u64 high, u64 limit)
         result = l;
         watch(s);
     }
-    irq_restore(irq);
     return result;
 }
 
-bool stack_grow(u64 addr)
+namespace {
+
+bool stack_grow_locked(u64 addr) ATL_REQUIRES(s_stacks_lock)
 {
-    IrqState irq = irq_save();
     StackArea* s = find(addr);
     StackGrowth r = StackGrowth::Ok;
     if (!s)
@@ -174,21 +178,33 @@ bool stack_grow(u64 addr)
     }
     if (r != StackGrowth::Ok)
         s_last = r;
-    irq_restore(irq);
     return r == StackGrowth::Ok;
 }
 
-StackGrowth stack_last_failure() { return s_last; }
+} // namespace
+
+bool stack_grow(u64 addr)
+{
+    SpinLockGuard guard(s_stacks_lock);
+    return stack_grow_locked(addr);
+}
+
+StackGrowth stack_last_failure()
+{
+    SpinLockGuard guard(s_stacks_lock);
+    return s_last;
+}
 
 void stack_ensure_slow(u64 sp, u64 bytes)
 {
+    SpinLockGuard guard(s_stacks_lock);
     for (std::size_t i = 0; i < s_count; ++i) {
         const StackArea& s = s_stacks[i];
         if (sp < s.limit_low || sp >= s.high)
             continue;
         u64 want = sp - s.limit_low > bytes ? sp - bytes : s.limit_low;
         if (want < s.committed_low)
-            (void)stack_grow(want); // a failure shows as the fault it would have been
+            (void)stack_grow_locked(want); // a failure shows as the fault it would have been
         watch(s);
         return;
     }
@@ -196,6 +212,7 @@ void stack_ensure_slow(u64 sp, u64 bytes)
 
 bool stack_find(u64 addr, StackArea* out)
 {
+    SpinLockGuard guard(s_stacks_lock);
     StackArea* s = find(addr);
     if (s)
         *out = *s;

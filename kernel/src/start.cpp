@@ -117,6 +117,7 @@ void check_params()
 
 void phase_early(u64 start_info)
 {
+    cpu_local_init(); // first: current() and the scheduler reach their state through it
     time_mark_boot();
     console_init();
     arch::cpu_init();

@@ -2,6 +2,7 @@
 // The system call entry (__atoll_syscall): x86_64 Linux system call numbers to their
 // handlers, by the one list of served calls (libos/core/syscalls.def).
 
+#include <libos/core/lock.h>
 #include <libos/core/syscall.h>
 #include <libos/event/syscalls.h>
 #include <libos/fs/syscalls.h>
@@ -157,9 +158,13 @@ bool unlocked_call(long n, long a1, long a2, long* r)
 // libOS's deepest paths (a send through lwIP, a formatted log line).
 constexpr atl::u64 k_syscall_stack = 64 * 1024;
 
-// Every system call of the application arrives here as a function call. The libOS runs with
-// interrupts off (one CPU: that is its lock); signals for the thread are delivered on the way
-// back, with the application's interrupt state restored.
+namespace atl::libos {
+constinit kernel::SpinLock g_libos_lock;
+}
+
+// Every system call of the application arrives here as a function call. The libOS runs under
+// its lock (libos/core/lock.h: on one CPU, interrupts off); signals for the thread are
+// delivered on the way back, with the application's interrupt state restored.
 extern "C" long __atoll_syscall(long n, long a1, long a2, long a3, long a4, long a5, long a6)
 {
     using namespace atl;
@@ -168,13 +173,13 @@ extern "C" long __atoll_syscall(long n, long a1, long a2, long a3, long a4, long
         libos::deliver_signals_after_unlocked_call();
         return r;
     }
-    kernel::IrqState irq = kernel::irq_save();
+    kernel::IrqState irq = libos::g_libos_lock.lock();
     // The libOS runs on the caller's stack: if that is a growable one, the pages its deepest
     // paths need are committed now, not by a fault inside the page allocator (kernel/stack.h).
     kernel::stack_ensure(reinterpret_cast<u64>(__builtin_frame_address(0)), k_syscall_stack);
     r = libos::dispatch(n, a1, a2, a3, a4, a5, a6);
     bool signals = libos::has_deliverable_signal() || kernel::current()->interrupt_pending;
-    kernel::irq_restore(irq);
+    libos::g_libos_lock.unlock(irq);
     if (signals)
         libos::deliver_pending_signals();
     return r;

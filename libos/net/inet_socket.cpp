@@ -40,14 +40,16 @@ long errno_of(err_t e)
     }
 }
 
+constinit kernel::SpinLock g_conn_lock;
+
 namespace {
 
 constexpr std::size_t k_conn_buckets = 1024;
-ConnState* s_conns[k_conn_buckets];
+ConnState* s_conns[k_conn_buckets] ATL_GUARDED_BY(g_conn_lock);
 
 std::size_t bucket_of(const struct netconn* c) { return (reinterpret_cast<uptr>(c) >> 4) % k_conn_buckets; }
 
-ConnState* find_state(const struct netconn* c)
+ConnState* find_state(const struct netconn* c) ATL_REQUIRES(g_conn_lock)
 {
     for (ConnState* s = s_conns[bucket_of(c)]; s; s = s->next) {
         if (s->conn == c)
@@ -65,7 +67,12 @@ ConnState* state_for(struct netconn* c)
     auto* s = kernel::make<ConnState>();
     if (!s)
         return nullptr;
-    *s = ConnState { s_conns[bucket_of(c)], c, nullptr, 0, false, false };
+    s->next = s_conns[bucket_of(c)];
+    s->conn = c;
+    s->socket = nullptr;
+    s->rcvevent = 0;
+    s->sendevent = false;
+    s->errevent = false;
     s_conns[bucket_of(c)] = s;
     return s;
 }
@@ -86,7 +93,7 @@ namespace {
 
 void event_callback(struct netconn* conn, enum netconn_evt evt, u16_t)
 {
-    kernel::IrqState s = kernel::irq_save();
+    kernel::SpinLockGuard guard(g_conn_lock);
     ConnState* st = state_for(conn);
     if (st) {
         switch (evt) {
@@ -99,7 +106,31 @@ void event_callback(struct netconn* conn, enum netconn_evt evt, u16_t)
         if (st->socket)
             st->socket->on_event();
     }
-    kernel::irq_restore(s);
+}
+
+// lwIP's events for a connection, read at one instant (all clear without a connection). Not
+// inlined: a dozen callers, and the lock's calls would be copied into each.
+struct ConnEvents {
+    int rcvevent = 0;
+    bool sendevent = false;
+    bool errevent = false;
+};
+[[gnu::noinline]] ConnEvents events_of(const ConnState* st)
+{
+    if (!st)
+        return {};
+    kernel::SpinLockGuard guard(g_conn_lock);
+    return ConnEvents { st->rcvevent, st->sendevent, st->errevent };
+}
+[[gnu::noinline]] void set_send_event(ConnState* st, bool on)
+{
+    kernel::SpinLockGuard guard(g_conn_lock);
+    st->sendevent = on;
+}
+[[gnu::noinline]] void set_error_event(ConnState* st, bool on)
+{
+    kernel::SpinLockGuard guard(g_conn_lock);
+    st->errevent = on;
 }
 
 } // namespace
@@ -129,11 +160,10 @@ InetSocket* new_socket(int type, struct netconn* conn)
     s->conn = conn;
     s->flags = O_RDWR;
     if (conn) {
-        kernel::IrqState st = kernel::irq_save();
+        kernel::SpinLockGuard guard(g_conn_lock);
         s->state = state_for(conn);
         if (s->state)
             s->state->socket = s;
-        kernel::irq_restore(st);
         if (!s->state) {
             s->conn = nullptr;
             delete s;
@@ -173,9 +203,8 @@ InetSocket::~InetSocket()
         // netconn allocated at the same address (an accepted connection born in error).
         // netconn_delete frees the netconn in this thread, right before it returns.
         netconn_delete(conn);
-        kernel::IrqState s = kernel::irq_save();
+        kernel::SpinLockGuard guard(g_conn_lock);
         drop_state(conn);
-        kernel::irq_restore(s);
     }
 }
 
@@ -183,7 +212,8 @@ bool InetSocket::readable_now() const
 {
     if (rx_pbuf || rx_netbuf || eof || rd_shut)
         return true;
-    return state && (state->rcvevent > 0 || state->errevent);
+    ConnEvents ev = events_of(state);
+    return ev.rcvevent > 0 || ev.errevent;
 }
 
 u32 InetSocket::poll()
@@ -193,12 +223,13 @@ u32 InetSocket::poll()
         ev |= POLLIN | POLLRDNORM;
     if (listening)
         return ev;
-    bool writable = type == SOCK_DGRAM || (state && state->sendevent && !connecting);
+    ConnEvents conn_ev = events_of(state);
+    bool writable = type == SOCK_DGRAM || (conn_ev.sendevent && !connecting);
     if (writable && !wr_shut)
         ev |= POLLOUT | POLLWRNORM;
-    if (state && state->errevent)
+    if (conn_ev.errevent)
         ev |= POLLERR;
-    if (eof && (wr_shut || (state && state->errevent)))
+    if (eof && (wr_shut || conn_ev.errevent))
         ev |= POLLHUP;
     if (eof)
         ev |= POLLRDHUP;
@@ -223,9 +254,9 @@ long InetSocket::take_error()
 {
     long e = pending_error;
     pending_error = 0;
-    if (!e && state && state->errevent && conn) {
+    if (!e && events_of(state).errevent && conn) {
         e = errno_of(netconn_err(conn));
-        state->errevent = false;
+        set_error_event(state, false);
     }
     return e;
 }
@@ -317,11 +348,9 @@ long InetSocket::send_tcp(const void* buf, std::size_t n, int flags)
         if (nonblock)
             return done ? static_cast<long>(done) : -EAGAIN;
         // Wait until lwIP reports room again (SENDPLUS).
-        kernel::IrqState s = kernel::irq_save();
         if (state)
-            state->sendevent = false;
-        kernel::irq_restore(s);
-        long w = wait_until([this] { return (state && (state->sendevent || state->errevent)); }, sndtimeo_ns);
+            set_send_event(state, false);
+        long w = wait_until([this] { ConnEvents ev = events_of(state); return ev.sendevent || ev.errevent; }, sndtimeo_ns);
         if (w < 0)
             return done ? static_cast<long>(done) : w;
     }
@@ -330,7 +359,7 @@ long InetSocket::send_tcp(const void* buf, std::size_t n, int flags)
 
 bool InetSocket::eof_by_reset() const
 {
-    return state && state->errevent && conn && netconn_err(conn) != ERR_OK;
+    return events_of(state).errevent && conn && netconn_err(conn) != ERR_OK;
 }
 
 long InetSocket::recv_udp(void* buf, std::size_t n, int flags, struct sockaddr_in* from, bool* truncated)
@@ -467,9 +496,7 @@ long sys_socket(long domain, long type, long protocol)
         return -ENOMEM;
     }
     if (nt == NETCONN_UDP) {
-        kernel::IrqState st = kernel::irq_save();
-        s->state->sendevent = true;
-        kernel::irq_restore(st);
+        set_send_event(s->state, true);
     }
     if (extra & SOCK_NONBLOCK)
         s->flags |= O_NONBLOCK;
@@ -545,11 +572,7 @@ long sys_accept4(long fd, long addr, long lenp, long flags)
         netconn_delete(nc);
         return -ENOMEM;
     }
-    {
-        kernel::IrqState st = kernel::irq_save();
-        child->state->sendevent = true; // an accepted connection can send
-        kernel::irq_restore(st);
-    }
+    set_send_event(child->state, true); // an accepted connection can send
     if (flags & SOCK_NONBLOCK)
         child->flags |= O_NONBLOCK;
     struct sockaddr_in peer {};
@@ -600,11 +623,8 @@ long sys_connect(long fd, long addr, long len)
     err_t e = netconn_connect(s->conn, &a, lwip_ntohs(in.sin_port));
     if (e == ERR_RST || e == ERR_ABRT || e == ERR_CLSD)
         return -ECONNREFUSED;
-    if (e == ERR_OK) {
-        kernel::IrqState st = kernel::irq_save();
-        s->state->sendevent = true;
-        kernel::irq_restore(st);
-    }
+    if (e == ERR_OK)
+        set_send_event(s->state, true);
     return errno_of(e);
 }
 
@@ -613,13 +633,14 @@ void settle_connect(InetSocket* s)
 {
     if (!s->connecting)
         return;
-    if (s->state && (s->state->sendevent || s->state->errevent)) {
+    ConnEvents ev = events_of(s->state);
+    if (ev.sendevent || ev.errevent) {
         s->connecting = false;
         netconn_set_nonblocking(s->conn, 0);
         err_t e = netconn_err(s->conn);
         if (e != ERR_OK) {
             s->pending_error = e == ERR_RST || e == ERR_ABRT || e == ERR_CLSD ? -ECONNREFUSED : errno_of(e);
-            s->state->errevent = true;
+            set_error_event(s->state, true);
         }
     }
 }
@@ -648,7 +669,7 @@ long InetSocket::send(const void* buf, std::size_t n, int flags, const struct so
 
 long InetSocket::shutdown(int how)
 {
-    if (type == SOCK_STREAM && (listening || !state || (!state->sendevent && !eof)))
+    if (type == SOCK_STREAM && (listening || !state || (!events_of(state).sendevent && !eof)))
         return -ENOTCONN;
     bool rd = how != SHUT_WR, wr = how != SHUT_RD;
     if (type == SOCK_STREAM) {

@@ -11,6 +11,7 @@
 
 #include <kernel/heap.h>
 #include <kernel/interrupts.h>
+#include <kernel/lock.h>
 #include <kernel/time.h>
 
 #include <cerrno>
@@ -42,18 +43,21 @@ class InetSocket;
 // lwIP reports events for a connection before the application may have a socket for it (an
 // accepted connection's first data arrives before accept()): the counts live here, keyed by
 // the netconn, and a socket attaches to them.
+// lwIP's thread writes them (its netconn callback), the socket's calls read them. Lock order:
+// a leaf, taken inside the libOS's lock and inside lwIP's core lock.
+extern kernel::SpinLock g_conn_lock;
 struct ConnState {
-    ConnState* next;
-    struct netconn* conn;
-    InetSocket* socket;
-    int rcvevent;
-    bool sendevent;
-    bool errevent;
+    ConnState* next ATL_GUARDED_BY(g_conn_lock);
+    struct netconn* conn; // set when made
+    InetSocket* socket ATL_GUARDED_BY(g_conn_lock);
+    int rcvevent ATL_GUARDED_BY(g_conn_lock);
+    bool sendevent ATL_GUARDED_BY(g_conn_lock);
+    bool errevent ATL_GUARDED_BY(g_conn_lock);
 };
 
 // The state of connection C, made on first use, and its end (the netconn is gone).
-ConnState* state_for(struct netconn* c);
-void drop_state(const struct netconn* c);
+ConnState* state_for(struct netconn* c) ATL_REQUIRES(g_conn_lock);
+void drop_state(const struct netconn* c) ATL_REQUIRES(g_conn_lock);
 
 class InetSocket final : public Socket {
 public:

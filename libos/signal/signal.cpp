@@ -6,6 +6,7 @@
 // frame; the ucontext argument is NULL), on the alternate stack with SA_ONSTACK.
 // Standard signals coalesce while pending; real-time ones queue, each with its siginfo.
 
+#include <libos/core/lock.h>
 #include <libos/core/syscall.h>
 #include <libos/event/syscalls.h>
 #include <libos/proc/credentials.h>
@@ -167,7 +168,8 @@ void deliver(const PendingSignal& p)
     if (sig == k_sigcancel || is_ignored(sig))
         return;
     if (act.handler == SIG_DFL || sig == SIGKILL || sig == SIGSTOP) {
-        kernel::irq_save();
+        // The program ends here: interrupts off for good (nothing runs after the shutdown).
+        kernel::irq_disable();
         kernel::log("terminated by %s (%d)", signal_name(sig), sig);
         platform::shutdown(128 + sig);
     }
@@ -308,7 +310,7 @@ void deliver_signals_on_interrupt_return()
 void deliver_pending_signals()
 {
     for (;;) {
-        kernel::IrqState s = kernel::irq_save();
+        kernel::IrqState s = g_libos_lock.lock();
         ProcThread& me = self();
         PendingSignal p;
         bool got = dequeue(&me.queue, &me.sig_pending, ~me.sig_blocked, &p) ||
@@ -316,10 +318,10 @@ void deliver_pending_signals()
         if (!got) {
             // Nothing left for this thread: its waits need not be cut short any more.
             kernel::current()->interrupt_pending = false;
-            kernel::irq_restore(s);
+            g_libos_lock.unlock(s);
             return;
         }
-        kernel::irq_restore(s);
+        g_libos_lock.unlock(s);
         deliver(p);
     }
 }

@@ -13,6 +13,7 @@
 #include <kernel/dump.h>
 #include <kernel/heap.h>
 #include <kernel/interrupts.h>
+#include <kernel/lock.h>
 #include <kernel/paging.h>
 #include <kernel/sched.h>
 #include <kernel/time.h>
@@ -169,19 +170,24 @@ void dump_stack(kernel::DumpOutput& out)
     kernel::Thread* owner = nullptr;
     bool locked = try_lock_mutex(&lock_tcpip_core, &owner);
     for (u64 give_up = kernel::monotonic_ns() + k_lock_patience_ns; !locked && kernel::monotonic_ns() < give_up;) {
-        kernel::IrqState st = kernel::irq_save();
-        (void)kernel::block(nullptr, kernel::monotonic_ns() + 2'000'000, false);
-        kernel::irq_restore(st);
+        {
+            kernel::InterruptGuard irq_off; // the scheduler's: block() runs with interrupts off
+            (void)kernel::block(nullptr, kernel::monotonic_ns() + 2'000'000, false);
+        }
         locked = try_lock_mutex(&lock_tcpip_core, &owner);
     }
     if (!locked) {
-        kernel::IrqState st = kernel::irq_save();
-        int tid = owner ? owner->tid : 0;
+        int tid = 0;
         char name[16] = "?";
-        if (owner)
-            std::memcpy(name, owner->name, sizeof(name));
-        name[sizeof(name) - 1] = '\0';
-        kernel::irq_restore(st);
+        {
+            // The holder cannot exit (and its Thread go back to the pool) while interrupts
+            // are off on this CPU. FIXME: a second CPU needs the scheduler's lock here.
+            kernel::InterruptGuard irq_off;
+            tid = owner ? owner->tid : 0;
+            if (owner)
+                std::memcpy(name, owner->name, sizeof(name));
+            name[sizeof(name) - 1] = '\0';
+        }
         out.printf("core lock held by thread %d (%s) for more than %llu ms: lists below read without it, "
                    "with interrupts off; they may be half-changed\n",
             tid, name, static_cast<unsigned long long>(k_lock_patience_ns / 1000000));
@@ -189,7 +195,9 @@ void dump_stack(kernel::DumpOutput& out)
 
     // Records: a heap array when there is room, else a few on the stack.
     PcbRecord few[8];
-    kernel::IrqState st = kernel::irq_save();
+    // lwIP's lists belong to the core lock, held here unless its holder is stuck; interrupts
+    // off keeps the device's service thread (the other writer) out meanwhile. FIXME: without
+    // the core lock, a second CPU could change the lists while they are read.
     auto* records = static_cast<PcbRecord*>(kernel::kmalloc(k_max_pcbs * sizeof(PcbRecord)));
     Collector c { records ? records : few, records ? k_max_pcbs : sizeof(few) / sizeof(few[0]) };
     // Interfaces first, then the PCB lists.
@@ -199,27 +207,29 @@ void dump_stack(kernel::DumpOutput& out)
         u8 flags;
         u16 mtu;
     } itfs[8];
-    std::size_t itf_count = 0;
-    for (struct netif* n = netif_list; n && itf_count < 8 && readable(n, sizeof(*n)); n = n->next) {
-        Itf& i = itfs[itf_count++];
-        i.name[0] = n->name[0];
-        i.name[1] = n->name[1];
-        i.name[2] = static_cast<char>('0' + n->num % 10);
-        i.name[3] = '\0';
-        i.ip = ip4_addr_get_u32(netif_ip4_addr(n));
-        i.mask = ip4_addr_get_u32(netif_ip4_netmask(n));
-        i.gw = ip4_addr_get_u32(netif_ip4_gw(n));
-        i.flags = n->flags;
-        i.mtu = n->mtu;
+    std::size_t itf_count = 0, listeners = 0, active_end = 0;
+    {
+        kernel::InterruptGuard irq_off;
+        for (struct netif* n = netif_list; n && itf_count < 8 && readable(n, sizeof(*n)); n = n->next) {
+            Itf& i = itfs[itf_count++];
+            i.name[0] = n->name[0];
+            i.name[1] = n->name[1];
+            i.name[2] = static_cast<char>('0' + n->num % 10);
+            i.name[3] = '\0';
+            i.ip = ip4_addr_get_u32(netif_ip4_addr(n));
+            i.mask = ip4_addr_get_u32(netif_ip4_netmask(n));
+            i.gw = ip4_addr_get_u32(netif_ip4_gw(n));
+            i.flags = n->flags;
+            i.mtu = n->mtu;
+        }
+        collect_listeners(c, tcp_listen_pcbs.listen_pcbs);
+        listeners = c.count + c.skipped;
+        collect(c, tcp_active_pcbs);
+        active_end = c.count + c.skipped;
+        collect(c, tcp_tw_pcbs);
     }
-    collect_listeners(c, tcp_listen_pcbs.listen_pcbs);
-    std::size_t listeners = c.count + c.skipped;
-    collect(c, tcp_active_pcbs);
-    std::size_t active_end = c.count + c.skipped;
-    collect(c, tcp_tw_pcbs);
     std::size_t skipped = c.skipped;
     bool broken = c.broken;
-    kernel::irq_restore(st);
     if (locked)
         sys_mutex_unlock(&lock_tcpip_core);
 
@@ -244,11 +254,7 @@ void dump_stack(kernel::DumpOutput& out)
         out.printf("  ... %zu more PCBs not shown%s\n", skipped, records ? "" : " (no memory for the list)");
     if (broken)
         out.printf("  (a list ran into unreadable memory or did not end: it was being changed)\n");
-    if (records) {
-        st = kernel::irq_save();
-        kernel::kfree(records);
-        kernel::irq_restore(st);
-    }
+    kernel::kfree(records);
 }
 
 } // namespace

@@ -10,6 +10,7 @@
 #include <kernel/dump.h>
 #include <kernel/heap.h>
 #include <kernel/interrupts.h>
+#include <kernel/lock.h>
 #include <kernel/sched.h>
 #include <kernel/time.h>
 
@@ -64,9 +65,8 @@ err_t link_output(struct netif* nif, struct pbuf* p)
     for (int attempt = 0; attempt < 200; ++attempt) {
         if (itf->dev->transmit(parts, n))
             return ERR_OK;
-        kernel::IrqState s = kernel::irq_save();
+        kernel::InterruptGuard irq_off; // the scheduler's: block() runs with interrupts off
         (void)kernel::block(nullptr, kernel::monotonic_ns() + 50000, false);
-        kernel::irq_restore(s);
     }
     ++s_tx_dropped;
     return ERR_MEM;
@@ -144,9 +144,8 @@ bool ensure_started()
         register_net_dump();
     }
     for (int i = 0; i < 10000 && !ready; ++i) {
-        kernel::IrqState s = kernel::irq_save();
+        kernel::InterruptGuard irq_off; // the scheduler's: block() runs with interrupts off
         (void)kernel::block(nullptr, kernel::monotonic_ns() + 100000, false);
-        kernel::irq_restore(s);
     }
     return ready;
 }
@@ -202,9 +201,8 @@ const char* net_init(const Config& config, NetInfo* info)
     Interface* first = s_interfaces[0];
     u64 deadline = kernel::monotonic_ns() + u64(config.dhcp_timeout_ms) * 1000000u;
     while (!static_config && !dhcp_supplied_address(&first->nif) && kernel::monotonic_ns() < deadline) {
-        kernel::IrqState s = kernel::irq_save();
+        kernel::InterruptGuard irq_off; // the scheduler's: block() runs with interrupts off
         (void)kernel::block(nullptr, kernel::monotonic_ns() + 2000000, false);
-        kernel::irq_restore(s);
     }
     LOCK_TCPIP_CORE();
     info->address = ip4_addr_get_u32(netif_ip4_addr(&first->nif));

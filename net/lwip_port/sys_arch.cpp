@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: MIT
 // lwIP's sys_arch on Atoll (lwIP 2.1 "sys.h" contract): semaphores, mutexes and mailboxes on
-// kernel wait queues, threads as kernel threads, time from the monotonic clock. Every
-// operation runs with interrupts off: one CPU, that is the lock.
+// kernel wait queues, threads as kernel threads, time from the monotonic clock. Each
+// semaphore, mutex and mailbox has a spinlock for its own fields (kernel/lock.h); lwIP's core
+// lock (LWIP_TCPIP_CORE_LOCKING) is one of these mutexes, and SYS_ARCH_PROTECT is a recursive
+// spinlock of its own.
 
 #include <kernel/arch/cpu.h>
 #include <kernel/console.h>
 #include <kernel/heap.h>
 #include <kernel/interrupts.h>
+#include <kernel/lock.h>
 #include <kernel/panic.h>
 #include <kernel/sched.h>
 #include <kernel/time.h>
@@ -24,32 +27,44 @@ extern "C" {
 
 using namespace atl;
 using atl::kernel::IrqState;
+using atl::kernel::SpinLockGuard;
 using atl::kernel::WaitQueue;
 
+// Lock order of the three kinds' locks: leaves (the scheduler's wake and block are all they
+// call while held). A thread waits (kernel::block) with the lock held: see kernel/lock.h.
 struct atoll_sys_sem {
-    u32 count;
-    WaitQueue waiters;
+    kernel::SpinLock lock;
+    u32 count ATL_GUARDED_BY(lock) = 0;
+    WaitQueue waiters ATL_GUARDED_BY(lock);
 };
 
 struct atoll_sys_mutex {
-    kernel::Thread* owner;
-    WaitQueue waiters;
+    kernel::SpinLock lock;
+    kernel::Thread* owner ATL_GUARDED_BY(lock) = nullptr;
+    WaitQueue waiters ATL_GUARDED_BY(lock);
 };
 
 struct atoll_sys_mbox {
-    void** slots;
-    u32 size;
-    u32 head;
-    u32 count;
-    WaitQueue readers;
-    WaitQueue writers;
+    kernel::SpinLock lock;
+    void** slots ATL_PT_GUARDED_BY(lock) = nullptr;
+    u32 size = 0; // set when made
+    u32 head ATL_GUARDED_BY(lock) = 0;
+    u32 count ATL_GUARDED_BY(lock) = 0;
+    WaitQueue readers ATL_GUARDED_BY(lock);
+    WaitQueue writers ATL_GUARDED_BY(lock);
 };
 
 namespace {
 
 // The first mailbox made is tcpip_init's own (tcpip.c creates it before anything else can make
-// one): the state dump reports its depth (net/lwip_port/dump.cpp).
+// one): the state dump reports its depth (net/lwip_port/dump.cpp). Written once, by the first
+// sys_mbox_new, before a second thread of lwIP's exists.
 atoll_sys_mbox* s_first_mbox = nullptr;
+
+// SYS_ARCH_PROTECT's lock (SYS_LIGHTWEIGHT_PROT): lwIP's pools and its few shared counters.
+// Recursive, as lwIP's contract allows nesting. Lock order: a leaf; lwIP takes it inside its
+// core lock and calls nothing that locks while it holds it.
+kernel::RecursiveSpinLock s_protect;
 
 u64 deadline_for(u32 timeout_ms) { return timeout_ms ? kernel::monotonic_ns() + u64(timeout_ms) * 1000000u : 0; }
 
@@ -103,8 +118,10 @@ void sys_init(void) { }
 
 u32_t sys_now(void) { return static_cast<u32_t>(kernel::monotonic_ns() / 1000000u); }
 
-sys_prot_t sys_arch_protect(void) { return kernel::irq_save().flags; }
-void sys_arch_unprotect(sys_prot_t pval) { kernel::irq_restore(IrqState { pval }); }
+// lwIP's C macros take and let go of it in one function, which the analysis cannot see
+// through sys_prot_t.
+sys_prot_t sys_arch_protect(void) ATL_NO_THREAD_SAFETY_ANALYSIS { return s_protect.lock().flags; }
+void sys_arch_unprotect(sys_prot_t pval) ATL_NO_THREAD_SAFETY_ANALYSIS { s_protect.unlock(IrqState { pval }); }
 
 // ---------------------------------------------------------------------------- semaphores
 
@@ -113,6 +130,7 @@ err_t sys_sem_new(sys_sem_t* sem, u8_t count)
     auto* s = kernel::make<atoll_sys_sem>();
     if (!s)
         return ERR_MEM;
+    SpinLockGuard guard(s->lock);
     s->count = count;
     *sem = s;
     return ERR_OK;
@@ -128,28 +146,27 @@ void sys_sem_free(sys_sem_t* sem)
 
 void sys_sem_signal(sys_sem_t* sem)
 {
-    IrqState st = kernel::irq_save();
     atoll_sys_sem* s = *sem;
+    SpinLockGuard guard(s->lock);
     ++s->count;
     if (kernel::Thread* t = s->waiters.front())
         kernel::wake(t);
-    kernel::irq_restore(st);
 }
 
 u32_t sys_arch_sem_wait(sys_sem_t* sem, u32_t timeout)
 {
-    IrqState st = kernel::irq_save();
     atoll_sys_sem* s = *sem;
-    u64 start = kernel::monotonic_ns();
-    u64 deadline = deadline_for(timeout);
-    while (s->count == 0) {
-        if (kernel::block(&s->waiters, deadline, false) == kernel::WakeReason::TimedOut && s->count == 0) {
-            kernel::irq_restore(st);
-            return SYS_ARCH_TIMEOUT;
+    u64 start;
+    {
+        SpinLockGuard guard(s->lock);
+        start = kernel::monotonic_ns();
+        u64 deadline = deadline_for(timeout);
+        while (s->count == 0) {
+            if (kernel::block(&s->waiters, deadline, false) == kernel::WakeReason::TimedOut && s->count == 0)
+                return SYS_ARCH_TIMEOUT;
         }
+        --s->count;
     }
-    --s->count;
-    kernel::irq_restore(st);
     return elapsed_ms(start);
 }
 
@@ -174,24 +191,22 @@ void sys_mutex_free(sys_mutex_t* mutex)
 
 void sys_mutex_lock(sys_mutex_t* mutex)
 {
-    IrqState st = kernel::irq_save();
     atoll_sys_mutex* m = *mutex;
+    SpinLockGuard guard(m->lock);
     kernel::Thread* self = kernel::current();
     VERIFY(m->owner != self); // lwIP's locks are not recursive
     while (m->owner)
         (void)kernel::block(&m->waiters, 0, false);
     m->owner = self;
-    kernel::irq_restore(st);
 }
 
 void sys_mutex_unlock(sys_mutex_t* mutex)
 {
-    IrqState st = kernel::irq_save();
     atoll_sys_mutex* m = *mutex;
+    SpinLockGuard guard(m->lock);
     m->owner = nullptr;
     if (kernel::Thread* t = m->waiters.front())
         kernel::wake(t);
-    kernel::irq_restore(st);
 }
 
 // ---------------------------------------------------------------------------- mailboxes
@@ -203,11 +218,12 @@ err_t sys_mbox_new(sys_mbox_t* mbox, int size)
     auto* m = kernel::make<atoll_sys_mbox>();
     if (!m)
         return ERR_MEM;
-    m->slots = static_cast<void**>(kernel::kmalloc(sizeof(void*) * static_cast<std::size_t>(size)));
-    if (!m->slots) {
+    auto* slots = static_cast<void**>(kernel::kmalloc(sizeof(void*) * static_cast<std::size_t>(size)));
+    if (!slots) {
         kernel::destroy(m);
         return ERR_MEM;
     }
+    m->slots = slots;
     m->size = static_cast<u32>(size);
     *mbox = m;
     if (!s_first_mbox)
@@ -224,7 +240,7 @@ void sys_mbox_free(sys_mbox_t* mbox)
     }
 }
 
-static void put_locked(atoll_sys_mbox* m, void* msg)
+static void put_locked(atoll_sys_mbox* m, void* msg) ATL_REQUIRES(m->lock)
 {
     m->slots[(m->head + m->count) % m->size] = msg;
     ++m->count;
@@ -234,30 +250,26 @@ static void put_locked(atoll_sys_mbox* m, void* msg)
 
 void sys_mbox_post(sys_mbox_t* mbox, void* msg)
 {
-    IrqState st = kernel::irq_save();
     atoll_sys_mbox* m = *mbox;
+    SpinLockGuard guard(m->lock);
     while (m->count == m->size)
         (void)kernel::block(&m->writers, 0, false);
     put_locked(m, msg);
-    kernel::irq_restore(st);
 }
 
 err_t sys_mbox_trypost(sys_mbox_t* mbox, void* msg)
 {
-    IrqState st = kernel::irq_save();
     atoll_sys_mbox* m = *mbox;
-    err_t r = ERR_MEM;
-    if (m->count < m->size) {
-        put_locked(m, msg);
-        r = ERR_OK;
-    }
-    kernel::irq_restore(st);
-    return r;
+    SpinLockGuard guard(m->lock);
+    if (m->count == m->size)
+        return ERR_MEM;
+    put_locked(m, msg);
+    return ERR_OK;
 }
 
 err_t sys_mbox_trypost_fromisr(sys_mbox_t* mbox, void* msg) { return sys_mbox_trypost(mbox, msg); }
 
-static void* take_locked(atoll_sys_mbox* m)
+static void* take_locked(atoll_sys_mbox* m) ATL_REQUIRES(m->lock)
 {
     void* msg = m->slots[m->head];
     m->head = (m->head + 1) % m->size;
@@ -269,35 +281,32 @@ static void* take_locked(atoll_sys_mbox* m)
 
 u32_t sys_arch_mbox_fetch(sys_mbox_t* mbox, void** msg, u32_t timeout)
 {
-    IrqState st = kernel::irq_save();
     atoll_sys_mbox* m = *mbox;
-    u64 start = kernel::monotonic_ns();
-    u64 deadline = deadline_for(timeout);
-    while (m->count == 0) {
-        if (kernel::block(&m->readers, deadline, false) == kernel::WakeReason::TimedOut && m->count == 0) {
-            kernel::irq_restore(st);
-            return SYS_ARCH_TIMEOUT;
+    u64 start;
+    {
+        SpinLockGuard guard(m->lock);
+        start = kernel::monotonic_ns();
+        u64 deadline = deadline_for(timeout);
+        while (m->count == 0) {
+            if (kernel::block(&m->readers, deadline, false) == kernel::WakeReason::TimedOut && m->count == 0)
+                return SYS_ARCH_TIMEOUT;
         }
+        void* got = take_locked(m);
+        if (msg)
+            *msg = got;
     }
-    void* got = take_locked(m);
-    if (msg)
-        *msg = got;
-    kernel::irq_restore(st);
     return elapsed_ms(start);
 }
 
 u32_t sys_arch_mbox_tryfetch(sys_mbox_t* mbox, void** msg)
 {
-    IrqState st = kernel::irq_save();
     atoll_sys_mbox* m = *mbox;
-    if (m->count == 0) {
-        kernel::irq_restore(st);
+    SpinLockGuard guard(m->lock);
+    if (m->count == 0)
         return SYS_MBOX_EMPTY;
-    }
     void* got = take_locked(m);
     if (msg)
         *msg = got;
-    kernel::irq_restore(st);
     return 0;
 }
 
@@ -305,10 +314,11 @@ u32_t sys_arch_mbox_tryfetch(sys_mbox_t* mbox, void** msg)
 
 sys_thread_t sys_thread_new(const char* name, lwip_thread_fn thread, void* arg, int stacksize, int)
 {
-    kernel::IrqState st = kernel::irq_save();
-    kernel::Thread* t = kernel::create_kernel_thread(thread, arg, name,
-        stacksize > 0 ? static_cast<std::size_t>(stacksize) : 64 * 1024);
-    kernel::irq_restore(st);
+    kernel::Thread* t;
+    {
+        kernel::InterruptGuard irq_off; // the scheduler's: it runs with interrupts off
+        t = kernel::create_kernel_thread(thread, arg, name, stacksize > 0 ? static_cast<std::size_t>(stacksize) : 64 * 1024);
+    }
     if (!t)
         kernel::panic("lwIP: cannot start thread %s", name);
     return t;
@@ -323,24 +333,23 @@ namespace atl::net {
 
 bool try_lock_mutex(sys_mutex_t* mutex, kernel::Thread** owner)
 {
-    IrqState st = kernel::irq_save();
     atoll_sys_mutex* m = *mutex;
+    SpinLockGuard guard(m->lock);
     bool got = !m->owner;
     if (got)
         m->owner = kernel::current();
     *owner = m->owner;
-    kernel::irq_restore(st);
     return got;
 }
 
 bool tcpip_mailbox_state(MailboxState* out)
 {
-    IrqState st = kernel::irq_save();
     atoll_sys_mbox* m = s_first_mbox;
-    if (m)
-        *out = MailboxState { m->count, m->size, m->readers.size(), m->writers.size() };
-    kernel::irq_restore(st);
-    return m != nullptr;
+    if (!m)
+        return false;
+    SpinLockGuard guard(m->lock);
+    *out = MailboxState { m->count, m->size, m->readers.size(), m->writers.size() };
+    return true;
 }
 
 } // namespace atl::net

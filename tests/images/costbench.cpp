@@ -5,6 +5,7 @@
 // kernel and libOS functions directly. `./atoll bench` prints it next to the syscall table.
 #include <kernel/arch/cpu.h>
 #include <kernel/interrupts.h>
+#include <kernel/lock.h>
 #include <kernel/paging.h>
 #include <kernel/time.h>
 
@@ -19,6 +20,8 @@ extern "C" long __atoll_syscall(long n, long a1, long a2, long a3, long a4, long
 namespace {
 
 using atl::u64;
+
+atl::kernel::SpinLock s_bench_lock; // a lock as the kernel's are: taken and let go, nothing else
 
 __attribute__((noinline)) long empty_function(long x)
 {
@@ -55,6 +58,7 @@ int main(int argc, char** argv)
         { "call of an empty noinline function", ns_per_op(n, [&](long i) { sink = empty_function(i); }) },
         { "rdtsc", ns_per_op(n, [&](long) { sink = static_cast<long>(atl::arch::read_tsc()); }) },
         { "irq_save + irq_restore (cli; popf)", ns_per_op(n, [&](long) { atl::kernel::irq_restore(atl::kernel::irq_save()); }) },
+        { "SpinLockGuard (kernel/lock.h, one CPU)", ns_per_op(n, [&](long) { atl::kernel::SpinLockGuard guard(s_bench_lock); }) },
         { "access_ok(16 bytes, write): pointer check", ns_per_op(n, [&](long) { sink = atl::kernel::access_ok(reinterpret_cast<atl::u64>(&ts), sizeof ts, true); }) },
         { "kernel::monotonic_ns()", ns_per_op(n, [&](long) { sink = static_cast<long>(atl::kernel::monotonic_ns()); }) },
         { "__atoll_syscall(SYS_getppid)", ns_per_op(n, [&](long) { sink = __atoll_syscall(SYS_getppid, 0, 0, 0, 0, 0, 0); }) },

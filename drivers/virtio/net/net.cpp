@@ -16,6 +16,7 @@
 #include <kernel/dump.h>
 #include <kernel/heap.h>
 #include <kernel/interrupts.h>
+#include <kernel/lock.h>
 #include <kernel/memory.h>
 #include <kernel/own.h>
 #include <kernel/sched.h>
@@ -62,22 +63,29 @@ public:
     }
 
     Transport* t; // m_transport's (first: the hot paths' offsets stay as they were)
-    QueueMemory rx, tx; // buffers: size x k_buffer
+    // The device's queues and the driver's bookkeeping of them: transmit() (lwIP's thread,
+    // under its core lock), the service thread, the interrupt handler and the watchdog's timer
+    // all reach them. Lock order: after lwIP's core lock (net/lwip_port/sys_arch.cpp); a leaf
+    // otherwise (the scheduler's wake_all and timer_start are all it calls while held).
+    kernel::SpinLock m_lock;
+    QueueMemory rx ATL_GUARDED_BY(m_lock), tx ATL_GUARDED_BY(m_lock); // buffers: size x k_buffer
     u8 m_mac[6] {};
     bool has_status = false;
     bool mergeable = false;
     bool event_idx = false;
-    u16 free_tx[k_max_queue];
-    u16 free_tx_count = 0;
+    u16 free_tx[k_max_queue] ATL_GUARDED_BY(m_lock);
+    u16 free_tx_count ATL_GUARDED_BY(m_lock) = 0;
+    // Counters: each has one writer (transmit, the service thread or the interrupt handler)
+    // and readers that only display them, so they take no lock.
     drivers::NetStats m_stats;
-    kernel::WaitQueue wait;
-    bool work = false;
-    u64 notifies_for_test = 0;
-    u16 rx_unpublished = 0;           // reposted receive buffers not yet published
-    u64 tx_completed_at_watchdog = 0; // the transmit queue's completions at the last watchdog look
-    u16 rx_last_used_at_watchdog = 0;  // the receive queue's consumed entries, likewise
-    bool rx_pending_at_watchdog = false;
-    bool watchdog_due = false;
+    kernel::WaitQueue wait ATL_GUARDED_BY(m_lock);
+    bool work ATL_GUARDED_BY(m_lock) = false;
+    u64 notifies_for_test ATL_GUARDED_BY(m_lock) = 0;
+    u16 rx_unpublished ATL_GUARDED_BY(m_lock) = 0;           // reposted receive buffers not yet published
+    u64 tx_completed_at_watchdog ATL_GUARDED_BY(m_lock) = 0; // the transmit queue's completions at the last watchdog look
+    u16 rx_last_used_at_watchdog ATL_GUARDED_BY(m_lock) = 0; // the receive queue's consumed entries, likewise
+    bool rx_pending_at_watchdog ATL_GUARDED_BY(m_lock) = false;
+    bool watchdog_due ATL_GUARDED_BY(m_lock) = false;
     struct Watchdog : kernel::TimerEvent {
         VirtioNet* owner = nullptr;
     } watchdog;
@@ -98,7 +106,7 @@ public:
             len += parts[i].len;
         if (len > k_buffer - k_header)
             return false;
-        kernel::IrqState s = kernel::irq_save();
+        kernel::SpinLockGuard guard(m_lock);
         reclaim_tx_locked();
         if (free_tx_count == 0) {
             ++m_stats.tx_full;
@@ -106,7 +114,6 @@ public:
             // at the ring again (EVENT_IDX asks only once per crossing). A notification it
             // did not need costs it one look.
             kick_tx_locked();
-            kernel::irq_restore(s);
             return false;
         }
         u16 index = free_tx[--free_tx_count];
@@ -130,14 +137,13 @@ public:
             free_tx[free_tx_count++] = index;
             ++m_stats.tx_full;
         }
-        kernel::irq_restore(s);
         return ok;
     }
 
-    void kick_tx_locked() { t->notify(k_tx); }
+    void kick_tx_locked() ATL_REQUIRES(m_lock) { t->notify(k_tx); }
 
     // set_net_lose_notify(): true when this notification is to be left out.
-    bool lose_notify_for_test()
+    bool lose_notify_for_test() ATL_REQUIRES(m_lock)
     {
         if (!s_lose_notify_every || ++notifies_for_test % s_lose_notify_every != 0)
             return false;
@@ -145,7 +151,7 @@ public:
         return true;
     }
 
-    void reclaim_tx_locked()
+    void reclaim_tx_locked() ATL_REQUIRES(m_lock)
     {
         void* token = nullptr;
         u32 len = 0;
@@ -156,7 +162,7 @@ public:
         }
     }
 
-    bool post_rx_locked(u16 index)
+    bool post_rx_locked(u16 index) ATL_REQUIRES(m_lock)
     {
         Virtqueue::Buffer b { reinterpret_cast<u64>(rx.buffers + std::size_t(index) * k_buffer), static_cast<u32>(k_buffer) };
         return rx.vq->add(&b, 0, 1, reinterpret_cast<void*>(static_cast<uintptr_t>(index) + 1));
@@ -167,6 +173,7 @@ public:
         auto* self = static_cast<VirtioNet*>(context);
         if (self->t->acknowledge_interrupt()) {
             ++self->m_stats.interrupts;
+            kernel::SpinLockGuard guard(self->m_lock);
             self->rx.vq->disable_interrupts();
             self->work = true;
             kernel::wake_all(self->wait);
@@ -183,15 +190,17 @@ public:
             bool pop(u16* index, u32* used)
             {
                 void* token = nullptr;
-                kernel::IrqState s = kernel::irq_save();
-                bool got = n->rx.vq->pop_used(&token, used);
-                kernel::irq_restore(s);
+                bool got;
+                {
+                    kernel::SpinLockGuard guard(n->m_lock);
+                    got = n->rx.vq->pop_used(&token, used);
+                }
                 *index = static_cast<u16>(reinterpret_cast<uintptr_t>(token) - 1);
                 return got;
             }
             void repost(u16 index) { n->repost(index); }
         } queue { this };
-        net_rx::Take took = net_rx::take_frame(queue, rx.buffers, k_buffer, rx.size, mergeable, assembly,
+        net_rx::Take took = net_rx::take_frame(queue, rx_buffers(), k_buffer, rx_size(), mergeable, assembly,
             sizeof(assembly), len);
         if (took == net_rx::Take::None)
             return false;
@@ -208,32 +217,36 @@ public:
     // Gives a receive buffer back; the device sees it at the next publish_rx().
     void repost(u16 index)
     {
-        kernel::IrqState s = kernel::irq_save();
+        kernel::SpinLockGuard guard(m_lock);
         if (post_rx_locked(index))
             ++rx_unpublished;
-        kernel::irq_restore(s);
     }
+
+    // The queues' buffer memory and sizes: set at creation, never changed after, so they are
+    // read without the lock.
+    const u8* rx_buffers() const ATL_NO_THREAD_SAFETY_ANALYSIS { return rx.buffers; }
+    u16 rx_size() const ATL_NO_THREAD_SAFETY_ANALYSIS { return rx.size; }
+    u16 tx_size() const ATL_NO_THREAD_SAFETY_ANALYSIS { return tx.size; }
 
     // Publishes the reposted buffers in one batch: one idx store and one notification check
     // (a full barrier) per batch instead of per frame.
     void publish_rx()
     {
-        kernel::IrqState s = kernel::irq_save();
+        kernel::SpinLockGuard guard(m_lock);
         if (rx_unpublished) {
             rx_unpublished = 0;
             rx.vq->publish();
             if (rx.vq->needs_notify())
                 t->notify(k_rx);
         }
-        kernel::irq_restore(s);
     }
 
     // Transmit buffers the device holds: none means nothing is waiting on a notification.
-    bool tx_in_flight_locked() const { return free_tx_count < tx.size; }
+    bool tx_in_flight_locked() const ATL_REQUIRES(m_lock) { return free_tx_count < tx.size; }
 
     // Transmit buffers in flight arm the watchdog: k_watchdog_ns later the service thread looks
     // whether the device is still working on them (watchdog_locked()).
-    void arm_watchdog_locked()
+    void arm_watchdog_locked() ATL_REQUIRES(m_lock)
     {
         if (!watchdog.armed())
             kernel::timer_start(&watchdog, kernel::monotonic_ns() + k_watchdog_ns);
@@ -242,6 +255,7 @@ public:
     static void watchdog_fired(kernel::TimerEvent* e) // timer interrupt, interrupts off
     {
         VirtioNet* self = static_cast<Watchdog*>(e)->owner;
+        kernel::SpinLockGuard guard(self->m_lock);
         self->watchdog_due = true;
         self->work = true;
         kernel::wake_all(self->wait);
@@ -251,7 +265,7 @@ public:
     // missed a notification (kernel/DESIGN.md, "Barriers against emulated devices"): notify
     // it again. Received entries that waited a whole period without an interrupt are counted
     // (the service loop drains them next).
-    void watchdog_locked()
+    void watchdog_locked() ATL_REQUIRES(m_lock)
     {
         reclaim_tx_locked();
         u64 completed = tx.vq->stats().completed;
@@ -274,15 +288,16 @@ public:
     {
         auto* self = static_cast<VirtioNet*>(arg);
         for (;;) {
-            kernel::IrqState s = kernel::irq_save();
-            while (!self->work)
-                (void)kernel::block(&self->wait, 0, false);
-            self->work = false;
-            if (self->watchdog_due) {
-                self->watchdog_due = false;
-                self->watchdog_locked();
+            {
+                kernel::SpinLockGuard guard(self->m_lock);
+                while (!self->work)
+                    (void)kernel::block(&self->wait, 0, false);
+                self->work = false;
+                if (self->watchdog_due) {
+                    self->watchdog_due = false;
+                    self->watchdog_locked();
+                }
             }
-            kernel::irq_restore(s);
             for (;;) {
                 const u8* frame = nullptr;
                 std::size_t len = 0;
@@ -297,7 +312,7 @@ public:
                         self->publish_rx();
                 }
                 self->publish_rx();
-                s = kernel::irq_save();
+                kernel::IrqState s = self->m_lock.lock();
                 self->reclaim_tx_locked();
                 self->rx.vq->enable_interrupts();
                 bool more = self->rx.vq->more_used(); // §2.7.10: re-check after enabling
@@ -306,7 +321,7 @@ public:
                 self->m_stats.bad_device_entries = self->rx.vq->stats().bad_id + self->rx.vq->stats().bad_len +
                                                    self->rx.vq->stats().not_in_flight + self->tx.vq->stats().bad_id +
                                                    self->tx.vq->stats().bad_len + self->tx.vq->stats().not_in_flight;
-                kernel::irq_restore(s);
+                self->m_lock.unlock(s);
                 if (!more)
                     break;
             }
@@ -317,17 +332,23 @@ public:
     // own bookkeeping, read at one instant.
     void dump(kernel::DumpOutput& out) override
     {
-        kernel::IrqState s = kernel::irq_save();
-        Virtqueue::Snapshot r = rx.vq->snapshot(), x = tx.vq->snapshot();
-        u16 free_tx_now = free_tx_count;
-        bool work_now = work;
-        bool service_waiting = !wait.empty();
-        drivers::NetStats st = m_stats;
-        kernel::irq_restore(s);
+        Virtqueue::Snapshot r, x;
+        u16 free_tx_now, tx_total;
+        bool work_now, service_waiting;
+        drivers::NetStats st;
+        {
+            kernel::SpinLockGuard guard(m_lock);
+            r = rx.vq->snapshot(), x = tx.vq->snapshot();
+            free_tx_now = free_tx_count;
+            tx_total = tx.size;
+            work_now = work;
+            service_waiting = !wait.empty();
+            st = m_stats;
+        }
         out.printf("%s (virtio-net on %s): %u of %u transmit buffers free, service thread %s%s; rx %llu packets, "
                    "tx %llu packets, %llu ring-full, %llu interrupts, %llu rx dropped; lost notifications recovered: "
                    "%llu tx kicks, %llu rx without interrupt\n",
-            m_name, t->name(), free_tx_now, tx.size, service_waiting ? "waiting" : "busy",
+            m_name, t->name(), free_tx_now, tx_total, service_waiting ? "waiting" : "busy",
             work_now ? " (work pending)" : "", static_cast<unsigned long long>(st.rx_packets),
             static_cast<unsigned long long>(st.tx_packets), static_cast<unsigned long long>(st.tx_full),
             static_cast<unsigned long long>(st.interrupts), static_cast<unsigned long long>(st.rx_dropped),
@@ -379,6 +400,9 @@ Result<kernel::OwnPtr<VirtioNet>> VirtioNet::create(kernel::OwnPtr<Transport> tr
     // Interrupts first: on PCI a queue's MSI-X vector can only be set once MSI-X is enabled.
     // (A failure is logged by the transport's driver, with its errno.)
     TRY(t.setup_interrupts(VirtioNet::interrupt, n.get()));
+    // The device interrupts from here on. (Released before n goes on an error path: declared
+    // after it.)
+    kernel::SpinLockGuard guard(n->m_lock);
     TRY(set_up_queue(t, n->rx, k_rx, event_idx));
     TRY(set_up_queue(t, n->tx, k_tx, event_idx));
     // Transmit completions need no interrupt: transmit() takes back finished buffers, and the
@@ -415,7 +439,7 @@ Result<void> start_net(kernel::OwnPtr<Transport> transport)
     VirtioNet* d = n.release();
     drivers::register_net_device(d);
     kernel::log("%s: virtio-net on %s, MAC %02x:%02x:%02x:%02x:%02x:%02x, %u/%u descriptors%s%s", d->m_name,
-        t->name(), d->m_mac[0], d->m_mac[1], d->m_mac[2], d->m_mac[3], d->m_mac[4], d->m_mac[5], d->rx.size, d->tx.size,
+        t->name(), d->m_mac[0], d->m_mac[1], d->m_mac[2], d->m_mac[3], d->m_mac[4], d->m_mac[5], d->rx_size(), d->tx_size(),
         d->event_idx ? ", event index" : "", d->mergeable ? ", mergeable buffers" : "");
     return {};
 }

@@ -7,6 +7,7 @@
 #include <kernel/console.h>
 #include <kernel/heap.h>
 #include <kernel/interrupts.h>
+#include <kernel/lock.h>
 #include <kernel/memory.h>
 #include <kernel/own.h>
 #include <kernel/sched.h>
@@ -40,10 +41,14 @@ struct Rng {
 
     Transport* t; // m_transport's
     kernel::OwnPtr<Transport> m_transport;
+    // The queue and the request in flight: read_random and the interrupt handler. Lock order:
+    // a leaf (the scheduler's wake_all is all it calls while held). FIXME: q's queue is
+    // guarded by it too, but QueueMemory's members carry no annotation.
+    kernel::SpinLock lock;
     QueueMemory q; // one page of buffer
-    kernel::WaitQueue wait;
-    bool done = false;
-    u32 got = 0;
+    kernel::WaitQueue wait ATL_GUARDED_BY(lock);
+    bool done ATL_GUARDED_BY(lock) = false;
+    u32 got ATL_GUARDED_BY(lock) = 0;
 };
 Rng* s_rng = nullptr;
 
@@ -51,6 +56,7 @@ void rng_interrupt(void* context)
 {
     auto* r = static_cast<Rng*>(context);
     if (r->t->acknowledge_interrupt()) {
+        kernel::SpinLockGuard guard(r->lock);
         void* token = nullptr;
         u32 len = 0;
         if (r->q.vq->pop_used(&token, &len)) {
@@ -80,6 +86,9 @@ Result<void> start_rng(kernel::OwnPtr<Transport> transport)
         return Error::from_errno(ENODEV);
     auto r = TRY(kernel::make_own<Rng>(std::move(transport)));
     TRY(r->q.allocate(size, k_page_size));
+    // The device may interrupt once its queue is set up. (Released before r goes on an error
+    // path: declared after it.)
+    kernel::SpinLockGuard guard(r->lock);
     // Interrupts first: on PCI a queue's MSI-X vector can only be set once MSI-X is enabled.
     TRY(t.setup_interrupts(rng_interrupt, r.get()));
     TRY(t.setup_queue(0, size, r->q.vq->desc_phys(), r->q.vq->avail_phys(), r->q.vq->used_phys()));
@@ -98,7 +107,7 @@ std::size_t read_random(void* buf, std::size_t len)
         return 0;
     if (len > k_page_size)
         len = k_page_size;
-    kernel::IrqState s = kernel::irq_save();
+    kernel::SpinLockGuard guard(s_rng->lock);
     s_rng->done = false;
     virtio::Virtqueue::Buffer b { reinterpret_cast<u64>(s_rng->q.buffers), static_cast<u32>(len) };
     std::size_t got = 0;
@@ -113,7 +122,6 @@ std::size_t read_random(void* buf, std::size_t len)
             std::memcpy(buf, s_rng->q.buffers, got);
         }
     }
-    kernel::irq_restore(s);
     return got;
 }
 

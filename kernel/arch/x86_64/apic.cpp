@@ -289,20 +289,20 @@ TscMeasurement measure_tsc_hz()
 
 namespace atl::kernel {
 
-IrqState irq_save()
+IrqState irq_save() noexcept
 {
     u64 flags;
     asm volatile("pushfq; pop %0; cli" : "=r"(flags) : : "memory");
     return IrqState { flags };
 }
 
-void irq_restore(IrqState s)
+void irq_restore(IrqState s) noexcept
 {
     if (s.flags & (1u << 9))
         asm volatile("sti" : : : "memory");
 }
 
-bool irq_enabled()
+bool irq_enabled() noexcept
 {
     u64 flags;
     asm volatile("pushfq; pop %0" : "=r"(flags));

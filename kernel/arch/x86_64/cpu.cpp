@@ -120,6 +120,7 @@ u64 read_cr2()
 
 namespace {
 constexpr u32 k_msr_fs_base = 0xc0000100;
+constexpr u32 k_msr_gs_base = 0xc0000101;
 bool s_have_fsgsbase = false;
 bool s_have_rdrand = false;
 bool s_have_rdseed = false;
@@ -134,6 +135,10 @@ void set_fs_base(u64 base)
         wrmsr(k_msr_fs_base, base);
 }
 u64 fs_base() { return rdmsr(k_msr_fs_base); }
+// Through the MSR, not wrgsbase: it runs first at boot, before cpu_init looked for FSGSBASE.
+// GS's selector is never loaded again after boot.S, so the base stays.
+void set_cpu_local(void* cpu) { wrmsr(k_msr_gs_base, reinterpret_cast<u64>(cpu)); }
+char g_cpu_local_anchor; // cpu_inline.h
 u32 hwcap() { return s_hwcap; }
 void pause() { asm volatile("pause"); }
 

@@ -2,7 +2,7 @@
 #pragma once
 
 // Interrupt control: the local APIC, its one-shot timer, and the handler table for device
-// vectors. Kernel code runs with interrupts off (a single CPU: that is the kernel lock);
+// vectors. Kernel code runs with interrupts off (kernel/lock.h: every lock masks them);
 // applications and the idle loop run with them on.
 
 #include <kernel/arch/frame.h>
@@ -36,9 +36,12 @@ void end_of_interrupt();
 struct IrqState {
     u64 flags;
 };
-IrqState irq_save();   // disables interrupts, returns the previous state
-void irq_restore(IrqState s);
-bool irq_enabled();
+// The interrupt mask under the lock types of kernel/lock.h, which are what everything else
+// uses (tests/structure/locks.sh checks that). noexcept: a lock guard in code built with
+// exceptions (a test image) would otherwise need a terminate path, and the C++ runtime with it.
+[[nodiscard]] IrqState irq_save() noexcept; // disables interrupts, returns the previous state
+void irq_restore(IrqState s) noexcept;
+bool irq_enabled() noexcept;
 void irq_enable();
 void irq_disable();
 // Called at the end of every interrupt that arrived while interrupts were on (the interrupted

@@ -13,7 +13,8 @@
 /* Received frames still go through the tcpip thread's mailbox: the driver's service thread
  * never holds the core lock. */
 #define LWIP_TCPIP_CORE_LOCKING_INPUT 0
-/* SYS_ARCH_PROTECT is "interrupts off" (one CPU). */
+/* SYS_ARCH_PROTECT is a recursive spinlock that masks interrupts (sys_arch.cpp; on one CPU,
+ * "interrupts off" and nothing more). */
 #define SYS_LIGHTWEIGHT_PROT 1
 #define TCPIP_THREAD_NAME "tcpip"
 #define TCPIP_THREAD_STACKSIZE (64 * 1024)

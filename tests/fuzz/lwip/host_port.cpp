@@ -338,8 +338,8 @@ void* kmalloc(std::size_t size) { return std::malloc(size); }
 void* kzalloc(std::size_t size) { return std::calloc(1, size); }
 void kfree(void* p) { std::free(p); }
 
-IrqState irq_save() { return IrqState { 0 }; }
-void irq_restore(IrqState) { }
+IrqState irq_save() noexcept { return IrqState { 0 }; }
+void irq_restore(IrqState) noexcept { }
 
 u64 monotonic_ns() { return s_now_ms * 1000000u; }
 

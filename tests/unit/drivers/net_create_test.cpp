@@ -48,8 +48,6 @@ bool allocation_allowed();
 
 namespace atl::kernel {
 void log(const char*, ...) { }
-IrqState irq_save() { return IrqState { 0 }; }
-void irq_restore(IrqState) { }
 void end_of_interrupt() { ++s_eoi; }
 std::size_t wake_all(WaitQueue&) { return 0; }
 WakeReason block(WaitQueue*, u64, bool) { return WakeReason::Woken; }

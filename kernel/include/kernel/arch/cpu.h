@@ -15,6 +15,15 @@ inline u64 read_tsc();
 // The thread pointer register that TLS is addressed from (x86-64: FS.base).
 void set_fs_base(u64 base);
 u64 fs_base();
+// The running CPU's own state (kernel::Cpu, kernel/sched.h), reached through a register that
+// each CPU holds its own value in and that nothing else uses (x86-64: GS.base; FS.base stays
+// the thread's TLS, and musl does not use GS). The structure's first member points to itself,
+// which is what cpu_local() reads; cpu_local_word<OFFSET>() reads one word of it in one
+// instruction. Inline: current() goes through it on every system call.
+void set_cpu_local(void* cpu);
+inline void* cpu_local();
+template <unsigned Offset>
+inline u64 cpu_local_word();
 u32 hwcap();                // the auxiliary vector's AT_HWCAP
 bool random_u64(u64* out); // from the CPU's own random number instruction, when it has one
 // What /proc/cpuinfo shows: vendor, model name, family/model/stepping and feature flags.

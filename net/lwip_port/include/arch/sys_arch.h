@@ -24,7 +24,8 @@ typedef void* sys_thread_t;
 #define sys_mbox_valid(m) ((m) != NULL && *(m) != NULL)
 #define sys_mbox_set_invalid(m) do { if (m) *(m) = NULL; } while (0)
 
-/* SYS_ARCH_PROTECT: one CPU, interrupts off. */
+/* SYS_ARCH_PROTECT: the interrupt state that kernel::RecursiveSpinLock::lock() saved
+ * (sys_arch.cpp). */
 typedef unsigned long sys_prot_t;
 
 #ifdef __cplusplus
