@@ -124,11 +124,12 @@ public:
         u64 resume;     // emit only entries with cookie > resume
         u64 last;       // cookie of the last entry emitted
         bool full;
+        bool fault;     // the buffer (a checked range) could not be written: EFAULT
     };
 
     static void emit_one(Emit& e, u64 ino, const char* name, u8 type)
     {
-        if (e.full || e.cookie <= e.resume)
+        if (e.full || e.fault || e.cookie <= e.resume)
             return;
         std::size_t len = std::strlen(name);
         std::size_t reclen = (offsetof(struct dirent, d_name) + len + 1 + 7) & ~std::size_t(7);
@@ -136,12 +137,17 @@ public:
             e.full = true;
             return;
         }
-        auto* d = reinterpret_cast<struct dirent*>(e.buf + e.used);
-        d->d_ino = ino;
-        d->d_off = static_cast<off_t>(e.cookie);
-        d->d_reclen = static_cast<unsigned short>(reclen);
-        d->d_type = type;
-        std::memcpy(d->d_name, name, len + 1);
+        // Built here and copied out: the buffer is the application's (fault-safe copy).
+        struct dirent d {};
+        d.d_ino = ino;
+        d.d_off = static_cast<off_t>(e.cookie);
+        d.d_reclen = static_cast<unsigned short>(reclen);
+        d.d_type = type;
+        std::memcpy(d.d_name, name, len + 1);
+        if (!copy_checked(e.buf + e.used, &d, reclen)) {
+            e.fault = true;
+            return;
+        }
         e.used += reclen;
         e.last = e.cookie;
     }
@@ -163,7 +169,7 @@ public:
     {
         if (m_inode->nlink == 0)
             return -ENOENT; // the directory was removed
-        Emit e { static_cast<char*>(buf), n, 0, 0, m_offset, m_offset, false };
+        Emit e { static_cast<char*>(buf), n, 0, 0, m_offset, m_offset, false, false };
         e.cookie = 1;
         emit_one(e, m_inode->ino, ".", DT_DIR);
         e.cookie = 2;
@@ -187,6 +193,8 @@ public:
                 emit_one(e, d->inode->ino, d->name, type_of(d->inode));
             }
         }
+        if (e.fault)
+            return -EFAULT;
         if (e.used == 0 && e.full)
             return -EINVAL; // the buffer cannot hold one entry
         m_offset = e.last;
@@ -243,7 +251,8 @@ public:
         if (off >= m_size)
             return 0;
         std::size_t len = n < m_size - off ? n : m_size - static_cast<std::size_t>(off);
-        std::memcpy(buf, m_data + off, len);
+        if (!copy_checked(buf, m_data + off, len)) // BUF: the application's checked range
+            return -EFAULT;
         return static_cast<long>(len);
     }
     long write(const void*, std::size_t) override { return -EACCES; }
