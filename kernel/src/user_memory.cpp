@@ -1,9 +1,23 @@
 // SPDX-License-Identifier: MIT
-// The string copy-in of kernel/user_memory.h (the rest is inline there).
+// The copies in and out of kernel/user_memory.h.
 
 #include <kernel/user_memory.h>
 
 namespace atl::kernel {
+
+Result<void> copy_from_user(void* dst, u64 src, std::size_t n)
+{
+    if (!access_ok(src, n, false) || !arch::user_copy(dst, reinterpret_cast<const void*>(src), n))
+        return efault();
+    return {};
+}
+
+Result<void> copy_to_user(u64 dst, const void* src, std::size_t n)
+{
+    if (!access_ok(dst, n, true) || !arch::user_copy(reinterpret_cast<void*>(dst), src, n))
+        return efault();
+    return {};
+}
 
 Result<std::size_t> copy_string_from_user(char* dst, u64 src, std::size_t cap)
 {

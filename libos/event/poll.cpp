@@ -136,7 +136,8 @@ public:
     }
 
     // 0, -EFAULT or -ENOMEM. The array must be writable too (the results go back into it).
-    long copy_in(long fds, std::size_t nfds)
+    // Out of line, as copy_out: poll and ppoll share them.
+    [[gnu::noinline]] long copy_in(long fds, std::size_t nfds)
     {
         std::size_t bytes = nfds * sizeof(struct pollfd);
         if (!user_ok(fds, bytes))
@@ -153,7 +154,7 @@ public:
         return copy_from_user(m_fds, static_cast<u64>(fds), bytes) ? 0 : -EFAULT;
     }
     // Each revents back into the application's array; -EFAULT if it is gone.
-    long copy_out() const
+    [[gnu::noinline]] long copy_out() const
     {
         for (std::size_t i = 0; i < m_count; ++i) {
             auto at = static_cast<u64>(m_user) + i * sizeof(struct pollfd) + offsetof(struct pollfd, revents);
@@ -173,7 +174,7 @@ private:
     std::size_t m_count = 0;
 };
 
-long poll_and_copy_out(PollFds& p, u64 deadline, bool no_wait)
+[[gnu::noinline]] long poll_and_copy_out(PollFds& p, u64 deadline, bool no_wait)
 {
     long r = do_poll(p.fds(), p.size(), deadline, no_wait);
     if (r < 0)
@@ -214,6 +215,14 @@ long sys_ppoll(long fds, long nfds, long ts, long mask, long masksize)
 
 namespace {
 
+// One of select's sets copied in; it must be writable too (the results go back into it).
+[[gnu::noinline]] long copy_set_in(long user, fd_set* out)
+{
+    if (!user_ok(user, sizeof(fd_set)))
+        return -EFAULT;
+    return read_user(user, out);
+}
+
 long do_select(long nfds, long readfds, long writefds, long exceptfds, u64 deadline, bool no_wait)
 {
     if (nfds < 0 || nfds > FD_SETSIZE)
@@ -225,9 +234,7 @@ long do_select(long nfds, long readfds, long writefds, long exceptfds, u64 deadl
     for (int k = 0; k < 3; ++k) {
         if (!user_sets[k])
             continue;
-        if (!user_ok(user_sets[k], sizeof(fd_set)))
-            return -EFAULT;
-        if (long r = read_user(user_sets[k], &copies[k]); r < 0)
+        if (long r = copy_set_in(user_sets[k], &copies[k]); r < 0)
             return r;
         sets[k] = &copies[k];
     }

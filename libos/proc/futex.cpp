@@ -49,10 +49,11 @@ namespace {
 
 long futex_wait(u64 addr, int expected, u64 deadline, u32 bits)
 {
-    Result<int> now = UserPtr<int>(addr).read();
-    if (!now)
+    // The word was checked on entry (sys_futex, interrupts off since): the fault-safe load alone.
+    int now = 0;
+    if (!UserPtr<int>(addr).read_checked(&now))
         return -EFAULT;
-    if (*now != expected)
+    if (now != expected)
         return -EAGAIN;
     kernel::Thread* self = kernel::current();
     self->wait_key = addr;

@@ -35,21 +35,11 @@ namespace atl::kernel {
 
 inline Error efault() { return Error::from_errno(EFAULT); }
 
-// N bytes from the application's SRC into DST.
-[[nodiscard]] inline Result<void> copy_from_user(void* dst, u64 src, std::size_t n)
-{
-    if (!access_ok(src, n, false) || !arch::user_copy(dst, reinterpret_cast<const void*>(src), n))
-        return efault();
-    return {};
-}
-
+// N bytes from the application's SRC into DST. Out of line (user_memory.cpp): one call at each
+// of the libOS's many sites costs less image than the check and the moves inline.
+[[nodiscard]] Result<void> copy_from_user(void* dst, u64 src, std::size_t n);
 // N bytes from SRC into the application's DST.
-[[nodiscard]] inline Result<void> copy_to_user(u64 dst, const void* src, std::size_t n)
-{
-    if (!access_ok(dst, n, true) || !arch::user_copy(reinterpret_cast<void*>(dst), src, n))
-        return efault();
-    return {};
-}
+[[nodiscard]] Result<void> copy_to_user(u64 dst, const void* src, std::size_t n);
 
 // N bytes between a kernel buffer and a range of the application's memory that the system
 // call has checked with access_ok (either side may be the application's): false when an
@@ -93,24 +83,24 @@ public:
     [[nodiscard]] Result<T> read() const
     {
         T v;
-        if (!access_ok(m_addr, sizeof(T), false) || !arch::user_read_fixed<sizeof(T)>(&v, reinterpret_cast<const void*>(m_addr)))
+        if (!copy_from_user(&v, m_addr, sizeof(T)))
             return efault();
         return v;
     }
-    [[nodiscard]] Result<void> write(const T& v) const
-    {
-        if (!access_ok(m_addr, sizeof(T), true) || !arch::user_write_fixed<sizeof(T)>(reinterpret_cast<void*>(m_addr), &v))
-            return efault();
-        return {};
-    }
+    [[nodiscard]] Result<void> write(const T& v) const { return copy_to_user(m_addr, &v, sizeof(T)); }
 
-    // The two halves of write(), for a hot path that checks first and computes the value only
-    // then (clock_gettime: the value's registers then need not survive the check's slow
-    // path): the gate, and the fault-safe store behind it.
+    // The two halves of write() inline, for a hot path (clock_gettime, without even a call):
+    // the gate, then the value computed, then the fault-safe store, as plain moves.
     bool writable() const { return access_ok(m_addr, sizeof(T), true); }
     [[nodiscard]] bool write_checked(const T& v) const
     {
         return arch::user_write_fixed<sizeof(T)>(reinterpret_cast<void*>(m_addr), &v);
+    }
+    // The same for a read behind a gate the caller passed (futex_wait's word).
+    bool readable() const { return access_ok(m_addr, sizeof(T), false); }
+    [[nodiscard]] bool read_checked(T* out) const
+    {
+        return arch::user_read_fixed<sizeof(T)>(out, reinterpret_cast<const void*>(m_addr));
     }
 
 private:
