@@ -25,9 +25,10 @@ long File::write(const void*, std::size_t) { return -EINVAL; }
 long File::ioctl(unsigned long request, long arg)
 {
     if (request == FIONBIO) {
-        if (!user_in(arg, sizeof(int)))
-            return -EFAULT;
-        if (*reinterpret_cast<const int*>(arg))
+        int on = 0;
+        if (long r = read_user(arg, &on); r < 0)
+            return r;
+        if (on)
             flags |= O_NONBLOCK;
         else
             flags &= ~O_NONBLOCK;

@@ -1,46 +1,72 @@
 // SPDX-License-Identifier: MIT
-// The application's memory as system calls read it: path strings and iovec arrays, checked
-// against the page tables before the libOS touches them.
+// The application's memory as system calls read it: path strings and iovec arrays, copied in
+// through kernel/user_memory.h.
 
 #include <libos/core/syscall.h>
+
+#include <kernel/heap.h>
 
 #include <climits>
 #include <sys/uio.h>
 
 namespace atl::libos {
 
+long copy_in(void* dst, long src, std::size_t n)
+{
+    return copy_from_user(dst, static_cast<u64>(src), n) ? 0 : -EFAULT;
+}
+
+long copy_out(long dst, const void* src, std::size_t n)
+{
+    return copy_to_user(static_cast<u64>(dst), src, n) ? 0 : -EFAULT;
+}
+
 long user_string(long p, char* out, std::size_t cap)
 {
-    if (!p)
-        return -EFAULT;
-    u64 a = static_cast<u64>(p);
-    for (std::size_t i = 0; i < cap; ++i) {
-        if (i == 0 || ((a + i) & (k_page_size - 1)) == 0) {
-            if (!kernel::access_ok(a + i, 1, false))
-                return -EFAULT;
-        }
-        out[i] = reinterpret_cast<const char*>(a)[i];
-        if (out[i] == '\0')
-            return static_cast<long>(i);
-    }
-    return -ENAMETOOLONG;
+    Result<std::size_t> r = kernel::copy_string_from_user(out, static_cast<u64>(p), cap);
+    return r ? static_cast<long>(*r) : r.error().syscall_return();
+}
+
+namespace {
+
+// A piece's buffer, for writing into it or reading from it. Out of line: with access_ok inline
+// the compiler made two copies of the loop below, one for each direction.
+[[gnu::noinline]] bool piece_ok(const struct iovec& v, bool into)
+{
+    return kernel::access_ok(reinterpret_cast<u64>(v.iov_base), v.iov_len, into);
+}
+
+} // namespace
+
+UserIov::~UserIov()
+{
+    if (m_v != m_in_place)
+        kernel::kfree(m_v);
 }
 
 // Validates an iovec array the way Linux does: EINVAL for a bad count or a total that
 // overflows ssize_t, EFAULT for any unusable piece.
-long check_iov(long iov, long iovcnt, bool into)
+long UserIov::copy_in(long iov, long iovcnt, bool into)
 {
     if (iovcnt < 0 || iovcnt > IOV_MAX)
         return -EINVAL;
-    if (!user_in(iov, static_cast<std::size_t>(iovcnt) * sizeof(struct iovec)))
-        return -EFAULT;
-    auto* v = reinterpret_cast<const struct iovec*>(iov);
+    auto n = static_cast<std::size_t>(iovcnt);
+    if (n > k_in_place) {
+        m_v = static_cast<struct iovec*>(kernel::kmalloc(n * sizeof(struct iovec)));
+        if (!m_v) {
+            m_v = m_in_place;
+            return -ENOMEM;
+        }
+    }
+    if (long r = libos::copy_in(m_v, iov, n * sizeof(struct iovec)); r < 0)
+        return r;
+    m_count = n;
     std::size_t total = 0;
-    for (long i = 0; i < iovcnt; ++i) {
-        if (v[i].iov_len > static_cast<std::size_t>(SSIZE_MAX) - total)
+    for (std::size_t i = 0; i < n; ++i) {
+        if (m_v[i].iov_len > static_cast<std::size_t>(SSIZE_MAX) - total)
             return -EINVAL;
-        total += v[i].iov_len;
-        if (!(into ? user_ok(v[i].iov_base, v[i].iov_len) : user_in(v[i].iov_base, v[i].iov_len)))
+        total += m_v[i].iov_len;
+        if (!piece_ok(m_v[i], into))
             return -EFAULT;
     }
     return static_cast<long>(total);

@@ -105,7 +105,9 @@ public:
         kernel::destroy(it);
     }
 
-    long wait(struct epoll_event* out, int max, u64 deadline, bool no_wait)
+    // OUT: the application's array, written an event at a time (it may have been unmapped
+    // while the call waited).
+    long wait(UserPtr<struct epoll_event> out, int max, u64 deadline, bool no_wait)
     {
         for (;;) {
             int n = 0;
@@ -116,8 +118,13 @@ public:
                 u32 ev = ready_events(it);
                 if (!ev)
                     continue;
-                out[n].events = ev;
-                out[n].data.u64 = it->data;
+                struct epoll_event e {};
+                e.events = ev;
+                e.data.u64 = it->data;
+                if (!(out + static_cast<std::size_t>(n)).write(e)) {
+                    m_ready.push_back(it); // not reported: still ready (Linux: ep_send_events)
+                    return n ? n : -EFAULT;
+                }
                 ++n;
                 if (it->events & EPOLLONESHOT) {
                     it->disabled = true;
@@ -219,9 +226,8 @@ long sys_epoll_ctl(long epfd, long op, long fd, long event)
         return -EPERM; // as Linux: regular files and directories cannot be watched
     struct epoll_event ev {};
     if (op != EPOLL_CTL_DEL) {
-        if (!user_in(event, sizeof(ev)))
-            return -EFAULT;
-        std::memcpy(&ev, reinterpret_cast<const void*>(event), sizeof(ev));
+        if (long r = read_user(event, &ev); r < 0)
+            return r;
     }
     EpollItem* it = ep->find(static_cast<int>(fd), f);
     switch (op) {
@@ -249,11 +255,11 @@ long sys_epoll_pwait(long epfd, long events, long maxevents, long timeout_ms, lo
     if (maxevents <= 0 || maxevents > INT_MAX / static_cast<long>(sizeof(struct epoll_event)))
         return -EINVAL;
     if (!user_ok(events, static_cast<std::size_t>(maxevents) * sizeof(struct epoll_event)))
-        return -EFAULT;
+        return -EFAULT; // the whole array, before waiting (as Linux); each event is written checked
     MaskScope scope(mask, masksize);
     if (scope.error)
         return scope.error;
-    return ep->wait(reinterpret_cast<struct epoll_event*>(events), static_cast<int>(maxevents),
+    return ep->wait(UserPtr<struct epoll_event>(events), static_cast<int>(maxevents),
         deadline_after_ms(timeout_ms), timeout_ms == 0);
 }
 

@@ -41,8 +41,10 @@ public:
                 return -EINTR;
         }
         u64 v = semaphore ? 1 : count;
+        // BUF: a checked range, perhaps unmapped while this read waited.
+        if (!copy_checked(buf, &v, 8))
+            return -EFAULT;
         count -= v;
-        std::memcpy(buf, &v, 8);
         kernel::wake_all(writers);
         notify(POLLOUT);
         return 8;
@@ -53,7 +55,8 @@ public:
         if (n < 8)
             return -EINVAL;
         u64 v;
-        std::memcpy(&v, buf, 8);
+        if (!copy_checked(&v, buf, 8)) // BUF: a checked range
+            return -EFAULT;
         if (v == ~u64(0))
             return -EINVAL;
         while (count > ~u64(0) - 1 - v) { // would pass the maximum 0xfffffffffffffffe

@@ -68,10 +68,11 @@ long timeout_from(long ts, u64* deadline, bool* no_wait)
 {
     if (!ts)
         return 0;
-    if (!user_in(ts, sizeof(struct timespec)))
-        return -EFAULT;
+    struct timespec t;
+    if (long r = read_user(ts, &t); r < 0)
+        return r;
     u64 ns = 0;
-    if (!timespec_ns(*reinterpret_cast<const struct timespec*>(ts), &ns))
+    if (!timespec_ns(t, &ns))
         return -EINVAL;
     *no_wait = ns == 0;
     *deadline = kernel::monotonic_ns() + ns;
@@ -121,24 +122,87 @@ long do_poll(struct pollfd* fds, std::size_t nfds, u64 deadline, bool no_wait)
     return result;
 }
 
+// The application's pollfd array, copied in (as Linux does) so that nothing reads or writes
+// it while the call waits: the array may be unmapped meanwhile.
+class PollFds {
+public:
+    PollFds() = default;
+    PollFds(const PollFds&) = delete;
+    PollFds& operator=(const PollFds&) = delete;
+    ~PollFds()
+    {
+        if (m_fds != m_in_place)
+            kernel::kfree(m_fds);
+    }
+
+    // 0, -EFAULT or -ENOMEM. The array must be writable too (the results go back into it).
+    // Out of line, as copy_out: poll and ppoll share them.
+    [[gnu::noinline]] long copy_in(long fds, std::size_t nfds)
+    {
+        std::size_t bytes = nfds * sizeof(struct pollfd);
+        if (!user_ok(fds, bytes))
+            return -EFAULT;
+        if (nfds > k_in_place) {
+            m_fds = static_cast<struct pollfd*>(kernel::kmalloc(bytes));
+            if (!m_fds) {
+                m_fds = m_in_place;
+                return -ENOMEM;
+            }
+        }
+        m_user = fds;
+        m_count = nfds;
+        return copy_from_user(m_fds, static_cast<u64>(fds), bytes) ? 0 : -EFAULT;
+    }
+    // Each revents back into the application's array; -EFAULT if it is gone.
+    [[gnu::noinline]] long copy_out() const
+    {
+        for (std::size_t i = 0; i < m_count; ++i) {
+            auto at = static_cast<u64>(m_user) + i * sizeof(struct pollfd) + offsetof(struct pollfd, revents);
+            if (!UserPtr<short>(at).write(m_fds[i].revents))
+                return -EFAULT;
+        }
+        return 0;
+    }
+    struct pollfd* fds() { return m_fds; }
+    std::size_t size() const { return m_count; }
+
+private:
+    static constexpr std::size_t k_in_place = 16;
+    struct pollfd m_in_place[k_in_place];
+    struct pollfd* m_fds = m_in_place;
+    long m_user = 0;
+    std::size_t m_count = 0;
+};
+
+[[gnu::noinline]] long poll_and_copy_out(PollFds& p, u64 deadline, bool no_wait)
+{
+    long r = do_poll(p.fds(), p.size(), deadline, no_wait);
+    if (r < 0)
+        return r;
+    if (long w = p.copy_out(); w < 0)
+        return w;
+    return r;
+}
+
 } // namespace
 
 long sys_poll(long fds, long nfds, long timeout_ms)
 {
     if (nfds < 0 || nfds > k_max_fds)
         return -EINVAL;
-    if (!user_ok(fds, static_cast<std::size_t>(nfds) * sizeof(struct pollfd)))
-        return -EFAULT;
-    return do_poll(reinterpret_cast<struct pollfd*>(fds), static_cast<std::size_t>(nfds),
-        deadline_after_ms(timeout_ms), timeout_ms == 0);
+    PollFds p;
+    if (long r = p.copy_in(fds, static_cast<std::size_t>(nfds)); r < 0)
+        return r;
+    return poll_and_copy_out(p, deadline_after_ms(timeout_ms), timeout_ms == 0);
 }
 
 long sys_ppoll(long fds, long nfds, long ts, long mask, long masksize)
 {
     if (nfds < 0 || nfds > k_max_fds)
         return -EINVAL;
-    if (!user_ok(fds, static_cast<std::size_t>(nfds) * sizeof(struct pollfd)))
-        return -EFAULT;
+    PollFds p;
+    if (long r = p.copy_in(fds, static_cast<std::size_t>(nfds)); r < 0)
+        return r;
     u64 deadline = 0;
     bool no_wait = false;
     if (long r = timeout_from(ts, &deadline, &no_wait))
@@ -146,20 +210,33 @@ long sys_ppoll(long fds, long nfds, long ts, long mask, long masksize)
     MaskScope scope(mask, masksize);
     if (scope.error)
         return scope.error;
-    return do_poll(reinterpret_cast<struct pollfd*>(fds), static_cast<std::size_t>(nfds), deadline, no_wait);
+    return poll_and_copy_out(p, deadline, no_wait);
 }
 
 namespace {
+
+// One of select's sets copied in; it must be writable too (the results go back into it).
+[[gnu::noinline]] long copy_set_in(long user, fd_set* out)
+{
+    if (!user_ok(user, sizeof(fd_set)))
+        return -EFAULT;
+    return read_user(user, out);
+}
 
 long do_select(long nfds, long readfds, long writefds, long exceptfds, u64 deadline, bool no_wait)
 {
     if (nfds < 0 || nfds > FD_SETSIZE)
         return -EINVAL;
-    fd_set* sets[3] = { reinterpret_cast<fd_set*>(readfds), reinterpret_cast<fd_set*>(writefds),
-        reinterpret_cast<fd_set*>(exceptfds) };
-    for (fd_set* s : sets) {
-        if (s && !user_ok(s, sizeof(fd_set)))
-            return -EFAULT;
+    // The sets, copied in; the results go back into them (so they must be writable).
+    const long user_sets[3] = { readfds, writefds, exceptfds };
+    fd_set copies[3];
+    fd_set* sets[3] = {};
+    for (int k = 0; k < 3; ++k) {
+        if (!user_sets[k])
+            continue;
+        if (long r = copy_set_in(user_sets[k], &copies[k]); r < 0)
+            return r;
+        sets[k] = &copies[k];
     }
     // Turn the sets into pollfds, poll, and turn the results back.
     struct pollfd* pfds = static_cast<struct pollfd*>(kernel::kzalloc(static_cast<std::size_t>(nfds ? nfds : 1) * sizeof(struct pollfd)));
@@ -205,6 +282,10 @@ long do_select(long nfds, long readfds, long writefds, long exceptfds, u64 deadl
             }
         }
         r = count;
+        for (int k = 0; k < 3; ++k) {
+            if (sets[k] && write_user(user_sets[k], copies[k]) < 0)
+                r = -EFAULT;
+        }
     }
     kernel::kfree(pfds);
     return r;
@@ -218,12 +299,14 @@ long sys_select(long nfds, long readfds, long writefds, long exceptfds, long tv)
     bool no_wait = false;
     u64 start = kernel::monotonic_ns();
     if (tv) {
+        struct timeval t;
+        if (long e = read_user(tv, &t); e < 0)
+            return e;
         if (!user_ok(tv, sizeof(struct timeval)))
-            return -EFAULT;
-        auto* t = reinterpret_cast<struct timeval*>(tv);
-        if (t->tv_sec < 0 || t->tv_usec < 0)
+            return -EFAULT; // the time left goes back into it
+        if (t.tv_sec < 0 || t.tv_usec < 0)
             return -EINVAL;
-        u64 ns = static_cast<u64>(t->tv_sec) * k_ns + static_cast<u64>(t->tv_usec) * 1000u;
+        u64 ns = static_cast<u64>(t.tv_sec) * k_ns + static_cast<u64>(t.tv_usec) * 1000u;
         no_wait = ns == 0;
         deadline = start + ns;
     }
@@ -231,9 +314,9 @@ long sys_select(long nfds, long readfds, long writefds, long exceptfds, long tv)
     if (tv) { // Linux writes back the time left
         u64 now = kernel::monotonic_ns();
         u64 left = deadline > now ? deadline - now : 0;
-        auto* t = reinterpret_cast<struct timeval*>(tv);
-        t->tv_sec = static_cast<time_t>(left / k_ns);
-        t->tv_usec = static_cast<suseconds_t>((left % k_ns) / 1000);
+        struct timeval t { static_cast<time_t>(left / k_ns), static_cast<suseconds_t>((left % k_ns) / 1000) };
+        // Linux ignores a failure here too: the select itself has happened.
+        (void)write_user(tv, t);
     }
     return r;
 }
@@ -246,10 +329,13 @@ long sys_pselect6(long nfds, long readfds, long writefds, long exceptfds, long t
         return r;
     long mask = 0, masksize = 0;
     if (sigdata) { // struct { const sigset_t* ss; size_t ss_len; }
-        if (!user_in(sigdata, 2 * sizeof(long)))
-            return -EFAULT;
-        mask = reinterpret_cast<const long*>(sigdata)[0];
-        masksize = reinterpret_cast<const long*>(sigdata)[1];
+        struct {
+            long mask, size;
+        } data;
+        if (long r = read_user(sigdata, &data); r < 0)
+            return r;
+        mask = data.mask;
+        masksize = data.size;
     }
     MaskScope scope(mask, masksize);
     if (scope.error)

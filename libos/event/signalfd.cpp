@@ -61,7 +61,10 @@ public:
                 si.ssi_pid = static_cast<u32>(p.pid);
             si.ssi_int = p.value.sival_int;
             si.ssi_ptr = reinterpret_cast<u64>(p.value.sival_ptr);
-            std::memcpy(static_cast<char*>(buf) + done, &si, sizeof si);
+            // BUF: a checked range, perhaps unmapped while this read waited. The signal taken
+            // is lost then, as on Linux.
+            if (!copy_checked(static_cast<char*>(buf) + done, &si, sizeof si))
+                return done ? static_cast<long>(done) : -EFAULT;
             done += sizeof si;
         }
         return static_cast<long>(done);
@@ -105,9 +108,10 @@ long sys_signalfd4(long fd, long maskp, long size, long flags)
         return -EINVAL;
     if (flags & ~(SFD_CLOEXEC | SFD_NONBLOCK))
         return -EINVAL;
-    if (!user_in(maskp, sizeof(unsigned long)))
-        return -EFAULT;
-    unsigned long mask = *reinterpret_cast<const unsigned long*>(maskp) & ~k_unblockable;
+    unsigned long mask = 0;
+    if (long r = read_user(maskp, &mask); r < 0)
+        return r;
+    mask &= ~k_unblockable;
     if (fd != -1) {
         File* f = fd_get(static_cast<int>(fd));
         if (!f)

@@ -63,7 +63,9 @@ public:
             if (kernel::block(&readers, 0, true) == kernel::WakeReason::Interrupted)
                 return -EINTR;
         }
-        std::memcpy(buf, &expirations, 8);
+        // BUF: a checked range, perhaps unmapped while this read waited.
+        if (!copy_checked(buf, &expirations, 8))
+            return -EFAULT;
         expirations = 0;
         return 8;
     }
@@ -78,10 +80,11 @@ TimerFd* timerfd_of(int fd)
     return f && f->kind() == FileKind::TimerFd ? static_cast<TimerFd*>(f) : nullptr;
 }
 
-long get_time(TimerFd* t, struct itimerspec* out)
+long get_time(TimerFd* t, long user_out)
 {
-    write_itimerspec(t->event, t->interval, out);
-    return 0;
+    struct itimerspec out {};
+    write_itimerspec(t->event, t->interval, &out);
+    return write_user(user_out, out);
 }
 
 } // namespace
@@ -115,14 +118,14 @@ long sys_timerfd_settime(long fd, long flags, long new_value, long old_value)
     u64 value = 0, interval = 0;
     if (long r = read_itimerspec(new_value, old_value, &value, &interval); r < 0)
         return r;
-    if (old_value)
-        get_time(t, reinterpret_cast<struct itimerspec*>(old_value));
+    struct itimerspec old {};
+    write_itimerspec(t->event, t->interval, &old);
     kernel::timer_cancel(&t->event);
     t->expirations = 0;
     t->interval = interval;
     if (value != 0) // 0: disarmed
         kernel::timer_start(&t->event, itimer_deadline(t->clock, value, flags & TFD_TIMER_ABSTIME));
-    return 0;
+    return old_value ? write_user(old_value, old) : 0;
 }
 
 long sys_timerfd_gettime(long fd, long cur)
@@ -132,9 +135,7 @@ long sys_timerfd_gettime(long fd, long cur)
     TimerFd* t = timerfd_of(static_cast<int>(fd));
     if (!t)
         return -EINVAL;
-    if (!user_ok(cur, sizeof(struct itimerspec)))
-        return -EFAULT;
-    return get_time(t, reinterpret_cast<struct itimerspec*>(cur));
+    return get_time(t, cur);
 }
 
 } // namespace atl::libos

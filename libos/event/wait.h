@@ -27,12 +27,13 @@ struct MaskScope {
             error = -EINVAL;
             return;
         }
-        if (!user_in(mask, sizeof(unsigned long))) {
-            error = -EFAULT;
+        unsigned long temporary = 0;
+        if (long r = read_user(mask, &temporary); r < 0) {
+            error = r;
             return;
         }
         saved = self().sig_blocked;
-        self().sig_blocked = *reinterpret_cast<const unsigned long*>(mask) & ~((1ul << 8) | (1ul << 18));
+        self().sig_blocked = temporary & ~((1ul << 8) | (1ul << 18));
         active = true;
     }
     ~MaskScope()

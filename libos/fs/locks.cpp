@@ -285,9 +285,9 @@ long fcntl_lock(long fd, File* f, long cmd, long arg)
 {
     bool ofd = cmd == F_OFD_GETLK || cmd == F_OFD_SETLK || cmd == F_OFD_SETLKW;
     bool query = cmd == F_GETLK || cmd == F_OFD_GETLK;
-    if (!user_in(arg, sizeof(struct flock)))
-        return -EFAULT;
-    struct flock l = *reinterpret_cast<const struct flock*>(arg);
+    struct flock l;
+    if (long r = read_user(arg, &l); r < 0)
+        return r;
     if (query && l.l_type != F_RDLCK && l.l_type != F_WRLCK)
         return -EINVAL;
     i64 start = 0, end = 0;
@@ -301,20 +301,19 @@ long fcntl_lock(long fd, File* f, long cmd, long arg)
     const void* owner = ofd ? static_cast<const void*>(f) : static_cast<const void*>(&s_process);
 
     if (query) {
-        if (!user_ok(arg, sizeof(struct flock)))
-            return -EFAULT;
-        auto* out = reinterpret_cast<struct flock*>(arg);
+        // The structure goes back whole, the fields that did not change as they came.
+        struct flock out = l;
         FileLock* c = record_conflict(key, owner, l.l_type, start, end);
         if (!c) {
-            out->l_type = F_UNLCK;
-            return 0;
+            out.l_type = F_UNLCK;
+            return write_user(arg, out);
         }
-        out->l_type = c->type;
-        out->l_whence = SEEK_SET;
-        out->l_start = c->start;
-        out->l_len = c->end == k_offset_max ? 0 : c->end - c->start + 1;
-        out->l_pid = c->owner == &s_process ? static_cast<pid_t>(k_pid) : -1; // -1: an OFD lock
-        return 0;
+        out.l_type = c->type;
+        out.l_whence = SEEK_SET;
+        out.l_start = c->start;
+        out.l_len = c->end == k_offset_max ? 0 : c->end - c->start + 1;
+        out.l_pid = c->owner == &s_process ? static_cast<pid_t>(k_pid) : -1; // -1: an OFD lock
+        return write_user(arg, out);
     }
 
     if (l.l_type == F_UNLCK)

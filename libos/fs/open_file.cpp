@@ -136,6 +136,9 @@ public:
             e.full = true;
             return;
         }
+        // In place: the buffer is a range of the application's that sys_getdents64 checked, and
+        // nothing between the check and here blocks (one CPU, interrupts off), so nothing can
+        // have unmapped it.
         auto* d = reinterpret_cast<struct dirent*>(e.buf + e.used);
         d->d_ino = ino;
         d->d_off = static_cast<off_t>(e.cookie);
@@ -243,7 +246,8 @@ public:
         if (off >= m_size)
             return 0;
         std::size_t len = n < m_size - off ? n : m_size - static_cast<std::size_t>(off);
-        std::memcpy(buf, m_data + off, len);
+        if (!copy_checked(buf, m_data + off, len)) // BUF: the application's checked range
+            return -EFAULT;
         return static_cast<long>(len);
     }
     long write(const void*, std::size_t) override { return -EACCES; }

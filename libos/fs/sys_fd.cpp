@@ -96,11 +96,8 @@ long sys_ioctl(long fd, long request, long arg)
     case FIONCLEX: fd_set_cloexec(static_cast<int>(fd), false); return 0;
     case FIONREAD:
         if (Inode* i = f->inode(); i && i->is_reg()) {
-            if (!user_ok(arg, sizeof(int)))
-                return -EFAULT;
             long pos = f->seek(0, SEEK_CUR);
-            *reinterpret_cast<int*>(arg) = static_cast<int>(i->size > static_cast<u64>(pos) ? i->size - static_cast<u64>(pos) : 0);
-            return 0;
+            return write_user(arg, static_cast<int>(i->size > static_cast<u64>(pos) ? i->size - static_cast<u64>(pos) : 0));
         }
         break;
     default: break;
@@ -119,9 +116,11 @@ long copy_between(File* in, File* out, long offset_ptr, std::size_t count)
         return -EBADF;
     u64 off = 0;
     if (offset_ptr) {
+        i64 o = 0;
+        if (long r = read_user(offset_ptr, &o); r < 0)
+            return r;
         if (!user_ok(offset_ptr, sizeof(i64)))
-            return -EFAULT;
-        i64 o = *reinterpret_cast<i64*>(offset_ptr);
+            return -EFAULT; // the new offset goes back into it
         if (o < 0)
             return -EINVAL;
         off = static_cast<u64>(o);
@@ -150,8 +149,10 @@ long copy_between(File* in, File* out, long offset_ptr, std::size_t count)
             break;
     }
     kernel::kfree(buf);
-    if (offset_ptr && total > 0)
-        *reinterpret_cast<i64*>(offset_ptr) = static_cast<i64>(off);
+    if (offset_ptr && total > 0) {
+        if (long r = write_user(offset_ptr, static_cast<i64>(off)); r < 0)
+            return r;
+    }
     return total;
 }
 
@@ -187,9 +188,11 @@ long sys_copy_file_range(long fd_in, long off_in, long fd_out, long off_out, lon
     if (!off_out)
         return copy_between(in, out, off_in, static_cast<std::size_t>(len));
     // An explicit output offset: write with pwrite.
+    i64 oo = 0;
+    if (long r = read_user(off_out, &oo); r < 0)
+        return r;
     if (!user_ok(off_out, sizeof(i64)))
-        return -EFAULT;
-    i64 oo = *reinterpret_cast<i64*>(off_out);
+        return -EFAULT; // the new offset goes back into it
     if (oo < 0)
         return -EINVAL;
     char* buf = static_cast<char*>(kernel::kmalloc(65536));
@@ -198,11 +201,12 @@ long sys_copy_file_range(long fd_in, long off_in, long fd_out, long off_out, lon
     long total = 0;
     u64 in_off = 0;
     if (off_in) {
-        if (!user_ok(off_in, sizeof(i64))) {
+        i64 o = 0;
+        if (read_user(off_in, &o) < 0 || !user_ok(off_in, sizeof(i64))) {
             kernel::kfree(buf);
             return -EFAULT;
         }
-        in_off = static_cast<u64>(*reinterpret_cast<i64*>(off_in));
+        in_off = static_cast<u64>(o);
     }
     while (total < len) {
         std::size_t want = static_cast<std::size_t>(len - total < 65536 ? len - total : 65536);
@@ -217,9 +221,12 @@ long sys_copy_file_range(long fd_in, long off_in, long fd_out, long off_out, lon
         in_off += static_cast<u64>(w);
     }
     kernel::kfree(buf);
-    *reinterpret_cast<i64*>(off_out) = oo;
-    if (off_in)
-        *reinterpret_cast<i64*>(off_in) = static_cast<i64>(in_off);
+    if (long r = write_user(off_out, oo); r < 0)
+        return r;
+    if (off_in) {
+        if (long r = write_user(off_in, static_cast<i64>(in_off)); r < 0)
+            return r;
+    }
     return total;
 }
 

@@ -276,7 +276,8 @@ long sys_readlinkat(long dirfd, long path, long buf, long bufsiz)
     std::size_t n = std::strlen(i->target);
     if (n > static_cast<std::size_t>(bufsiz))
         n = static_cast<std::size_t>(bufsiz);
-    std::memcpy(reinterpret_cast<void*>(buf), i->target, n);
+    if (!copy_to_user(static_cast<u64>(buf), i->target, n))
+        return -EFAULT;
     return static_cast<long>(n);
 }
 
@@ -303,14 +304,15 @@ long sys_access(long path, long mode) { return sys_faccessat(AT_FDCWD, path, mod
 long sys_getcwd(long buf, long size)
 {
     if (!user_ok(buf, static_cast<std::size_t>(size < 0 ? 0 : size)))
-        return -EFAULT;
+        return -EFAULT; // before ERANGE, as here before
     char tmp[PATH_MAX];
     long n = dir_path(cwd(), tmp, sizeof(tmp));
     if (n < 0)
         return n;
     if (n > size)
         return -ERANGE;
-    std::memcpy(reinterpret_cast<void*>(buf), tmp, static_cast<std::size_t>(n));
+    if (!copy_to_user(static_cast<u64>(buf), tmp, static_cast<std::size_t>(n)))
+        return -EFAULT;
     return n;
 }
 
@@ -359,9 +361,8 @@ long sys_utimensat(long dirfd, long path, long times, long flags)
         return -EINVAL;
     struct timespec ts[2];
     if (times) {
-        if (!user_in(times, sizeof(ts)))
+        if (!copy_from_user(ts, static_cast<u64>(times), sizeof(ts)))
             return -EFAULT;
-        std::memcpy(ts, reinterpret_cast<const void*>(times), sizeof(ts));
         for (auto& t : ts) {
             if (t.tv_nsec != UTIME_NOW && t.tv_nsec != UTIME_OMIT && (t.tv_nsec < 0 || t.tv_nsec >= 1000000000))
                 return -EINVAL;
@@ -462,8 +463,6 @@ long sys_fchown(long fd, long uid, long gid)
 
 long sys_statfs_common(long buf)
 {
-    if (!user_ok(buf, sizeof(struct statfs)))
-        return -EFAULT;
     struct statfs s {};
     s.f_type = 0x01021994; // TMPFS_MAGIC
     s.f_bsize = 4096;
@@ -473,8 +472,7 @@ long sys_statfs_common(long buf)
     s.f_ffree = 1 << 20;
     s.f_namelen = NAME_MAX;
     s.f_frsize = 4096;
-    std::memcpy(reinterpret_cast<void*>(buf), &s, sizeof(s));
-    return 0;
+    return write_user(buf, s);
 }
 
 long sys_statfs(long path, long buf)

@@ -409,10 +409,17 @@ long file_data_read(Inode* i, void* buf, std::size_t n, u64 offset)
         std::size_t in = static_cast<std::size_t>(pos % k_page_size);
         std::size_t chunk = k_page_size - in < n - done ? k_page_size - in : n - done;
         u64 page = block < i->block_capacity ? i->blocks[block] : 0;
-        if (page)
-            std::memcpy(out + done, reinterpret_cast<const char*>(page) + in, chunk);
-        else
-            std::memset(out + done, 0, chunk);
+        // BUF is usually the application's (a checked range): fault-safe copies.
+        bool ok = true;
+        if (page) {
+            ok = copy_checked(out + done, reinterpret_cast<const char*>(page) + in, chunk);
+        } else {
+            static const char k_zeros[256] = {};
+            for (std::size_t z = 0; ok && z < chunk; z += sizeof(k_zeros))
+                ok = copy_checked(out + done + z, k_zeros, chunk - z < sizeof(k_zeros) ? chunk - z : sizeof(k_zeros));
+        }
+        if (!ok)
+            return done ? static_cast<long>(done) : -EFAULT;
         done += chunk;
     }
     return static_cast<long>(n);
@@ -441,7 +448,12 @@ long file_data_write(Inode* i, const void* buf, std::size_t n, u64 offset)
             i->blocks[block] = page;
             ++s_file_pages;
         }
-        std::memcpy(reinterpret_cast<char*>(i->blocks[block]) + at, in + done, chunk);
+        // BUF: as in file_data_read.
+        if (!copy_checked(reinterpret_cast<char*>(i->blocks[block]) + at, in + done, chunk)) {
+            if (done == 0)
+                return -EFAULT;
+            break;
+        }
         done += chunk;
     }
     if (done == 0)

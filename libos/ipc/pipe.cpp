@@ -61,8 +61,10 @@ public:
         std::size_t len = n < p->size ? n : p->size;
         auto* out = static_cast<char*>(buf);
         std::size_t first = k_pipe_capacity - p->head < len ? k_pipe_capacity - p->head : len;
-        std::memcpy(out, p->data + p->head, first);
-        std::memcpy(out + first, p->data, len - first);
+        // BUF is a checked range of the application's memory that may have been unmapped
+        // while this read waited: a fault leaves the bytes in the pipe, as Linux's EFAULT does.
+        if (!copy_checked(out, p->data + p->head, first) || !copy_checked(out + first, p->data, len - first))
+            return -EFAULT;
         p->head = (p->head + len) % k_pipe_capacity;
         p->size -= len;
         kernel::wake_all(p->write_wait);
@@ -96,8 +98,9 @@ public:
             std::size_t len = n - done < space ? n - done : space;
             std::size_t tail = (p->head + p->size) % k_pipe_capacity;
             std::size_t first = k_pipe_capacity - tail < len ? k_pipe_capacity - tail : len;
-            std::memcpy(p->data + tail, in + done, first);
-            std::memcpy(p->data, in + done + first, len - first);
+            // As in read: BUF may have been unmapped while this write waited for room.
+            if (!copy_checked(p->data + tail, in + done, first) || !copy_checked(p->data, in + done + first, len - first))
+                return done ? static_cast<long>(done) : -EFAULT;
             p->size += len;
             done += len;
             kernel::wake_all(p->read_wait);
@@ -121,10 +124,7 @@ public:
     long ioctl(unsigned long request, long arg) override
     {
         if (request == FIONREAD) {
-            if (!user_ok(arg, sizeof(int)))
-                return -EFAULT;
-            *reinterpret_cast<int*>(arg) = static_cast<int>(m_pipe->size);
-            return 0;
+            return write_user(arg, static_cast<int>(m_pipe->size));
         }
         if (request == F_GETPIPE_SZ)
             return k_pipe_capacity;
@@ -182,7 +182,7 @@ long sys_pipe2(long fds, long flags)
     if (flags & ~(O_CLOEXEC | O_NONBLOCK | O_DIRECT))
         return -EINVAL;
     if (!user_ok(fds, 2 * sizeof(int)))
-        return -EFAULT;
+        return -EFAULT; // before anything is made (the copy below checks again)
     auto* p = kernel::make<PipeBuffer>();
     if (!p)
         return -ENFILE;
@@ -212,9 +212,12 @@ long sys_pipe2(long fds, long flags)
         (void)fd_close(rfd);
         return wfd;
     }
-    auto* out = reinterpret_cast<int*>(fds);
-    out[0] = rfd;
-    out[1] = wfd;
+    const int out[2] = { rfd, wfd };
+    if (!copy_to_user(static_cast<u64>(fds), out, sizeof(out))) {
+        (void)fd_close(rfd);
+        (void)fd_close(wfd);
+        return -EFAULT;
+    }
     return 0;
 }
 

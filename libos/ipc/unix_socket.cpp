@@ -116,8 +116,11 @@ public:
         if (size == 0)
             return err;
         std::size_t take = n < size ? n : size;
-        for (std::size_t i = 0; i < take; ++i)
-            static_cast<char*>(buf)[i] = ring[(head + i) % k_capacity];
+        // BUF: a checked range of the application's, perhaps unmapped while this call waited;
+        // a fault leaves the bytes queued (Linux: EFAULT).
+        std::size_t first = k_capacity - head < take ? k_capacity - head : take;
+        if (!copy_checked(buf, ring + head, first) || !copy_checked(static_cast<char*>(buf) + first, ring, take - first))
+            return -EFAULT;
         if (flags & MSG_PEEK)
             return static_cast<long>(take);
         head = (head + take) % k_capacity;
@@ -154,8 +157,12 @@ public:
                 continue;
             }
             std::size_t put = n - done < room ? n - done : room;
-            for (std::size_t i = 0; i < put; ++i)
-                peer->ring[(peer->head + peer->size + i) % k_capacity] = static_cast<const char*>(buf)[done + i];
+            // BUF: as in recv.
+            std::size_t tail = (peer->head + peer->size) % k_capacity;
+            std::size_t first = k_capacity - tail < put ? k_capacity - tail : put;
+            const char* in = static_cast<const char*>(buf) + done;
+            if (!copy_checked(peer->ring + tail, in, first) || !copy_checked(peer->ring, in + first, put - first))
+                return done ? static_cast<long>(done) : -EFAULT;
             peer->size += put;
             done += put;
             // Linux attaches the writer's pid and real ids when either end asked for them.
@@ -192,10 +199,9 @@ long read_timeout(long val, long len, u64* out)
 {
     if (len < static_cast<long>(sizeof(struct timeval)))
         return -EINVAL;
-    if (!user_in(val, sizeof(struct timeval)))
-        return -EFAULT;
     struct timeval tv;
-    std::memcpy(&tv, reinterpret_cast<const void*>(val), sizeof(tv));
+    if (long r = read_user(val, &tv); r < 0)
+        return r;
     if (tv.tv_usec < 0 || tv.tv_usec >= 1000000)
         return -EDOM;
     if (tv.tv_sec < 0)
@@ -230,10 +236,9 @@ long UnixSocket::setsockopt(long level, long name, long val, long len)
         return -EOPNOTSUPP; // AF_UNIX has no other level
     if (static_cast<int>(len) < 0 || len < static_cast<long>(sizeof(int)))
         return -EINVAL;
-    if (!user_in(val, sizeof(int)))
-        return -EFAULT;
     int v;
-    std::memcpy(&v, reinterpret_cast<const void*>(val), sizeof(v));
+    if (long r = read_user(val, &v); r < 0)
+        return r;
     if (unix_bool_option(name)) {
         if (name == SO_DEBUG && v && !capable(Capability::NetAdmin))
             return -EACCES;
@@ -276,10 +281,9 @@ long UnixSocket::setsockopt(long level, long name, long val, long len)
     case SO_LINGER: {
         if (len < static_cast<long>(sizeof(struct linger)))
             return -EINVAL;
-        if (!user_in(val, sizeof(struct linger)))
-            return -EFAULT;
         struct linger l;
-        std::memcpy(&l, reinterpret_cast<const void*>(val), sizeof(l));
+        if (long r = read_user(val, &l); r < 0)
+            return r;
         linger_on = l.l_onoff != 0;
         if (l.l_onoff)
             linger_s = l.l_linger;
@@ -296,10 +300,12 @@ long UnixSocket::getsockopt(long level, long name, long val, long lenp)
 {
     if (level != SOL_SOCKET)
         return -EOPNOTSUPP;
+    socklen_t len = 0;
+    if (long r = read_user(lenp, &len); r < 0)
+        return r;
     if (!user_ok(lenp, sizeof(socklen_t)))
-        return -EFAULT;
-    int cap = static_cast<int>(*reinterpret_cast<socklen_t*>(lenp));
-    if (cap < 0)
+        return -EFAULT; // written back with the value
+    if (static_cast<int>(len) < 0)
         return -EINVAL;
     auto put = [&](const void* v, std::size_t size) { return put_sockopt(val, lenp, v, size); };
     auto put_int = [&](int v) { return put_sockopt_int(val, lenp, v); };
@@ -353,15 +359,19 @@ long UnixSocket::put_control(struct msghdr* msg)
         msg->msg_flags |= MSG_CTRUNC;
         len = room;
     }
-    if (!user_ok(msg->msg_control, len))
+    // MSG: the kernel's copy of the application's msghdr; its control buffer is the
+    // application's.
+    struct {
+        struct cmsghdr h;
+        struct ucred c;
+    } out {};
+    static_assert(sizeof(out) >= CMSG_LEN(sizeof(struct ucred)));
+    out.h.cmsg_len = len;
+    out.h.cmsg_level = SOL_SOCKET;
+    out.h.cmsg_type = SCM_CREDENTIALS;
+    out.c = c;
+    if (!copy_to_user(reinterpret_cast<u64>(msg->msg_control), &out, len))
         return -EFAULT;
-    struct cmsghdr h {};
-    h.cmsg_len = len;
-    h.cmsg_level = SOL_SOCKET;
-    h.cmsg_type = SCM_CREDENTIALS;
-    auto* out = static_cast<unsigned char*>(msg->msg_control);
-    std::memcpy(out, &h, sizeof(h));
-    std::memcpy(out + sizeof(h), &c, len - sizeof(h));
     std::size_t used = CMSG_SPACE(sizeof(c));
     return static_cast<long>(used < room ? used : room);
 }
@@ -426,8 +436,12 @@ long sys_socketpair(long domain, long type, long protocol, long sv)
         (void)fd_close(fa);
         return fb;
     }
-    reinterpret_cast<int*>(sv)[0] = fa;
-    reinterpret_cast<int*>(sv)[1] = fb;
+    const int out[2] = { fa, fb };
+    if (!copy_to_user(static_cast<u64>(sv), out, sizeof(out))) {
+        (void)fd_close(fa);
+        (void)fd_close(fb);
+        return -EFAULT;
+    }
     return 0;
 }
 

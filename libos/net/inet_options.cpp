@@ -127,11 +127,20 @@ long InetSocket::setsockopt(long level, long name, long val, long len)
 {
     if (len < 0 || !user_in(val, static_cast<std::size_t>(len)))
         return -EFAULT;
+    // The value, copied in once: every option here takes at most a timeval.
+    union {
+        int i;
+        unsigned char byte;
+        struct timeval tv;
+        struct linger linger;
+    } in {};
+    if (!copy_from_user(&in, static_cast<u64>(val), static_cast<std::size_t>(len) < sizeof(in) ? static_cast<std::size_t>(len) : sizeof(in)))
+        return -EFAULT;
     int v = 0;
     auto int_value = [&]() -> long {
         if (len < static_cast<long>(sizeof(int)))
             return -EINVAL;
-        std::memcpy(&v, reinterpret_cast<const void*>(val), sizeof(int));
+        v = in.i;
         return 0;
     };
     if (level == SOL_SOCKET) {
@@ -160,8 +169,7 @@ long InetSocket::setsockopt(long level, long name, long val, long len)
         case SO_SNDTIMEO: {
             if (len < static_cast<long>(sizeof(struct timeval)))
                 return -EINVAL;
-            struct timeval tv;
-            std::memcpy(&tv, reinterpret_cast<const void*>(val), sizeof(tv));
+            struct timeval tv = in.tv;
             if (tv.tv_usec < 0 || tv.tv_usec >= 1000000 || tv.tv_sec < 0)
                 return -EDOM;
             u64 ns = static_cast<u64>(tv.tv_sec) * 1000000000u + static_cast<u64>(tv.tv_usec) * 1000u;
@@ -171,7 +179,7 @@ long InetSocket::setsockopt(long level, long name, long val, long len)
         case SO_LINGER:
             if (len < static_cast<long>(sizeof(struct linger)))
                 return -EINVAL;
-            std::memcpy(&linger, reinterpret_cast<const void*>(val), sizeof(struct linger));
+            linger = in.linger;
             return 0; // FIXME: SO_LINGER with a zero timeout should reset on close
         default:
             return -ENOPROTOOPT;
@@ -210,9 +218,9 @@ long InetSocket::setsockopt(long level, long name, long val, long len)
     if (level == IPPROTO_IP) {
         // Linux takes an int, or one byte when that is all there is (0 bytes: 0).
         if (len >= static_cast<long>(sizeof(int)))
-            std::memcpy(&v, reinterpret_cast<const void*>(val), sizeof(int));
+            v = in.i;
         else if (len >= 1)
-            v = *reinterpret_cast<const unsigned char*>(val);
+            v = in.byte;
         switch (name) {
         case IP_TOS: return pcb_call(this, IPPROTO_IP, IP_TOS, &v, true);
         case IP_TTL:
@@ -230,9 +238,11 @@ long InetSocket::setsockopt(long level, long name, long val, long len)
 
 long InetSocket::getsockopt(long level, long name, long val, long lenp)
 {
+    socklen_t cap = 0;
+    if (long r = read_user(lenp, &cap); r < 0)
+        return r;
     if (!user_ok(lenp, sizeof(socklen_t)))
-        return -EFAULT;
-    socklen_t cap = *reinterpret_cast<socklen_t*>(lenp);
+        return -EFAULT; // written back with the value
     if (static_cast<int>(cap) < 0)
         return -EINVAL;
     auto put_int = [&](int v) { return put_sockopt_int(val, lenp, v); };
@@ -296,11 +306,9 @@ long InetSocket::getsockopt(long level, long name, long val, long lenp)
         }
         // Linux: a buffer shorter than an int gets one byte.
         if (cap > 0 && cap < sizeof(int) && v >= 0 && v <= 255) {
-            if (!user_ok(val, 1))
-                return -EFAULT;
-            *reinterpret_cast<unsigned char*>(val) = static_cast<unsigned char>(v);
-            *reinterpret_cast<socklen_t*>(lenp) = 1;
-            return 0;
+            if (long r = write_user(val, static_cast<unsigned char>(v)); r < 0)
+                return r;
+            return write_user(lenp, socklen_t { 1 });
         }
         return put_int(v);
     }

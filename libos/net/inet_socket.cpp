@@ -179,12 +179,15 @@ long read_sockaddr(long addr, long len, struct sockaddr_in* out)
 {
     if (len < static_cast<long>(sizeof(sa_family_t)) || !user_in(addr, static_cast<std::size_t>(len)))
         return addr ? -EFAULT : -EINVAL;
-    auto* sa = reinterpret_cast<const struct sockaddr*>(addr);
-    if (sa->sa_family != AF_INET)
+    struct sockaddr_in sa {};
+    std::size_t n = static_cast<std::size_t>(len) < sizeof(sa) ? static_cast<std::size_t>(len) : sizeof(sa);
+    if (!copy_from_user(&sa, static_cast<u64>(addr), n))
+        return -EFAULT;
+    if (sa.sin_family != AF_INET)
         return -EAFNOSUPPORT;
     if (len < static_cast<long>(sizeof(struct sockaddr_in)))
         return -EINVAL;
-    std::memcpy(out, sa, sizeof(*out));
+    *out = sa;
     return 0;
 }
 
@@ -261,6 +264,31 @@ long InetSocket::take_error()
     return e;
 }
 
+namespace {
+
+// LEN bytes of the chain P from OFFSET into DST, a checked range of the application's that may
+// have been unmapped while the call waited: piece by piece with copy_checked (lwIP's
+// pbuf_copy_partial would dereference it). False when it faulted.
+bool pbuf_copy_out(const struct pbuf* p, void* dst, std::size_t len, std::size_t offset)
+{
+    auto* out = static_cast<u8*>(dst);
+    for (; p && len; p = p->next) {
+        if (offset >= p->len) {
+            offset -= p->len;
+            continue;
+        }
+        std::size_t n = p->len - offset < len ? p->len - offset : len;
+        if (!copy_checked(out, static_cast<const u8*>(p->payload) + offset, n))
+            return false;
+        out += n;
+        len -= n;
+        offset = 0;
+    }
+    return true;
+}
+
+} // namespace
+
 long InetSocket::recv_tcp(void* buf, std::size_t n, int flags)
 {
     if (listening)
@@ -272,7 +300,8 @@ long InetSocket::recv_tcp(void* buf, std::size_t n, int flags)
         if (rx_pbuf) {
             u16 avail = static_cast<u16>(rx_pbuf->tot_len - rx_offset);
             u16 take = static_cast<u16>(n - done < avail ? n - done : avail);
-            pbuf_copy_partial(rx_pbuf, out + done, take, rx_offset);
+            if (!pbuf_copy_out(rx_pbuf, out + done, take, rx_offset))
+                return done ? static_cast<long>(done) : -EFAULT; // the bytes stay queued
             done += take;
             if (!(flags & MSG_PEEK)) {
                 rx_offset = static_cast<u16>(rx_offset + take);
@@ -353,6 +382,11 @@ long InetSocket::send_tcp(const void* buf, std::size_t n, int flags)
         long w = wait_until([this] { ConnEvents ev = events_of(state); return ev.sendevent || ev.errevent; }, sndtimeo_ns);
         if (w < 0)
             return done ? static_cast<long>(done) : w;
+        // lwIP copies from BUF itself (tcp_write): the rest of the range is checked again after
+        // the wait, in which the application may have unmapped it. FIXME: a fault-safe copy
+        // into lwIP's segments would also cover a wait for lwIP's core lock.
+        if (!kernel::access_ok(reinterpret_cast<u64>(buf) + done, n - done, false))
+            return done ? static_cast<long>(done) : -EFAULT;
     }
     return static_cast<long>(done);
 }
@@ -384,7 +418,8 @@ long InetSocket::recv_udp(void* buf, std::size_t n, int flags, struct sockaddr_i
     }
     u16 len = netbuf_len(rx_netbuf);
     std::size_t take = n < len ? n : len;
-    netbuf_copy(rx_netbuf, buf, static_cast<u16>(take));
+    if (!pbuf_copy_out(rx_netbuf->p, buf, take, 0))
+        return -EFAULT; // the datagram stays queued
     *truncated = take < len;
     if (from) {
         *from = {};
@@ -441,8 +476,6 @@ long InetSocket::write(const void* buf, std::size_t n)
 long InetSocket::ioctl(unsigned long request, long arg)
 {
     if (request == FIONREAD) {
-        if (!user_ok(arg, sizeof(int)))
-            return -EFAULT;
         int n = 0;
         if (rx_pbuf)
             n = rx_pbuf->tot_len - rx_offset;
@@ -452,8 +485,7 @@ long InetSocket::ioctl(unsigned long request, long arg)
         else if (type == SOCK_DGRAM && conn)
             n = conn->recv_avail;
 #endif
-        *reinterpret_cast<int*>(arg) = n;
-        return 0;
+        return write_user(arg, n);
     }
     return File::ioctl(request, arg);
 }

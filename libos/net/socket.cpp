@@ -32,9 +32,12 @@ namespace {
 // The capacity the application's *LENP gives for SIZE bytes: how many to write, or -errno.
 long user_capacity(long lenp, std::size_t size)
 {
+    socklen_t len = 0;
+    if (long r = read_user(lenp, &len); r < 0)
+        return r;
     if (!user_ok(lenp, sizeof(socklen_t)))
-        return -EFAULT;
-    auto cap = static_cast<int>(*reinterpret_cast<socklen_t*>(lenp));
+        return -EFAULT; // written back with the value
+    auto cap = static_cast<int>(len);
     if (cap < 0)
         return -EINVAL;
     return static_cast<long>(static_cast<std::size_t>(cap) < size ? static_cast<std::size_t>(cap) : size);
@@ -45,11 +48,9 @@ long put_cut(long dst, long lenp, const void* value, long n, std::size_t reporte
 {
     if (n < 0)
         return n;
-    if (!user_ok(dst, static_cast<std::size_t>(n)))
+    if (!copy_to_user(static_cast<u64>(dst), value, static_cast<std::size_t>(n)))
         return -EFAULT;
-    std::memcpy(reinterpret_cast<void*>(dst), value, static_cast<std::size_t>(n));
-    *reinterpret_cast<socklen_t*>(lenp) = static_cast<socklen_t>(reported);
-    return 0;
+    return write_user(lenp, static_cast<socklen_t>(reported));
 }
 
 } // namespace
@@ -139,15 +140,17 @@ long sys_recvfrom(long fd, long buf, long len, long flags, long addr, long lenp)
 
 long sys_sendmsg(long fd, long msgp, long flags)
 {
-    if (!user_in(msgp, sizeof(struct msghdr)))
-        return -EFAULT;
-    auto* msg = reinterpret_cast<const struct msghdr*>(msgp);
+    struct msghdr m;
+    if (long r = read_user(msgp, &m); r < 0)
+        return r;
+    const struct msghdr* msg = &m;
     if (msg->msg_iovlen < 0 || msg->msg_iovlen > IOV_MAX)
         return -EMSGSIZE;
-    std::size_t iovlen = static_cast<std::size_t>(msg->msg_iovlen);
-    long checked = check_iov(reinterpret_cast<long>(msg->msg_iov), msg->msg_iovlen, false);
+    UserIov iov;
+    long checked = iov.copy_in(reinterpret_cast<long>(msg->msg_iov), msg->msg_iovlen, false);
     if (checked < 0)
         return checked;
+    std::size_t iovlen = iov.size();
     // Gather into one buffer: a datagram must go out whole, a stream write is simpler so.
     auto total = static_cast<std::size_t>(checked);
     if (total > (1u << 20))
@@ -157,8 +160,11 @@ long sys_sendmsg(long fd, long msgp, long flags)
         return -ENOMEM;
     std::size_t at = 0;
     for (std::size_t i = 0; i < iovlen && at < total; ++i) {
-        std::size_t n = msg->msg_iov[i].iov_len < total - at ? msg->msg_iov[i].iov_len : total - at;
-        std::memcpy(buf + at, msg->msg_iov[i].iov_base, n);
+        std::size_t n = iov[i].iov_len < total - at ? iov[i].iov_len : total - at;
+        if (!copy_checked(buf + at, iov[i].iov_base, n)) { // a checked range
+            kernel::kfree(buf);
+            return -EFAULT;
+        }
         at += n;
     }
     long r = sys_sendto(fd, reinterpret_cast<long>(buf), static_cast<long>(total), flags,
@@ -169,15 +175,20 @@ long sys_sendmsg(long fd, long msgp, long flags)
 
 long sys_recvmsg(long fd, long msgp, long flags)
 {
+    // The msghdr is copied in, and back out at the end with the fields the call sets.
     if (!user_ok(msgp, sizeof(struct msghdr)))
         return -EFAULT;
-    auto* msg = reinterpret_cast<struct msghdr*>(msgp);
+    struct msghdr m;
+    if (long r = read_user(msgp, &m); r < 0)
+        return r;
+    struct msghdr* msg = &m;
     if (msg->msg_iovlen < 0 || msg->msg_iovlen > IOV_MAX)
         return -EMSGSIZE;
-    std::size_t iovlen = static_cast<std::size_t>(msg->msg_iovlen);
-    long checked = check_iov(reinterpret_cast<long>(msg->msg_iov), msg->msg_iovlen, true);
+    UserIov iov;
+    long checked = iov.copy_in(reinterpret_cast<long>(msg->msg_iov), msg->msg_iovlen, true);
     if (checked < 0)
         return checked;
+    std::size_t iovlen = iov.size();
     long err = 0;
     Socket* s = socket_of(fd, &err);
     if (!s)
@@ -194,8 +205,11 @@ long sys_recvmsg(long fd, long msgp, long flags)
     if (r > 0) {
         std::size_t left = static_cast<std::size_t>(r) < total ? static_cast<std::size_t>(r) : total, at = 0;
         for (std::size_t i = 0; i < iovlen && left; ++i) {
-            std::size_t n = msg->msg_iov[i].iov_len < left ? msg->msg_iov[i].iov_len : left;
-            std::memcpy(msg->msg_iov[i].iov_base, buf + at, n);
+            std::size_t n = iov[i].iov_len < left ? iov[i].iov_len : left;
+            if (!copy_checked(iov[i].iov_base, buf + at, n)) { // a checked range
+                r = -EFAULT; // the data is gone, as on Linux when the copy out fails
+                break;
+            }
             at += n;
             left -= n;
         }
@@ -210,13 +224,14 @@ long sys_recvmsg(long fd, long msgp, long flags)
     msg->msg_controllen = static_cast<socklen_t>(used);
     if (msg->msg_name && from.sin_family == AF_INET) {
         std::size_t n = msg->msg_namelen < sizeof(from) ? msg->msg_namelen : sizeof(from);
-        if (!user_ok(msg->msg_name, n))
+        if (!copy_to_user(reinterpret_cast<u64>(msg->msg_name), &from, n))
             return -EFAULT;
-        std::memcpy(msg->msg_name, &from, n);
         msg->msg_namelen = sizeof(from);
     } else {
         msg->msg_namelen = 0;
     }
+    if (long w = write_user(msgp, m); w < 0)
+        return w;
     return r;
 }
 

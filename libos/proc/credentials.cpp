@@ -82,9 +82,8 @@ long put_ids(long p1, long p2, long p3, u32 a, u32 b, u32 c)
     const long ptrs[3] = { p1, p2, p3 };
     const u32 ids[3] = { a, b, c };
     for (int i = 0; i < 3; ++i) {
-        if (!user_ok(ptrs[i], sizeof(u32)))
-            return -EFAULT;
-        *reinterpret_cast<u32*>(ptrs[i]) = ids[i];
+        if (long r = write_user(ptrs[i], ids[i]); r < 0)
+            return r;
     }
     return 0;
 }
@@ -283,9 +282,8 @@ long sys_getgroups(long size, long list)
     if (n > size)
         return -EINVAL;
     if (n > 0) {
-        if (!user_ok(list, static_cast<std::size_t>(n) * sizeof(u32)))
+        if (!copy_to_user(static_cast<u64>(list), s_groups, static_cast<std::size_t>(n) * sizeof(u32)))
             return -EFAULT;
-        std::memcpy(reinterpret_cast<void*>(list), s_groups, static_cast<std::size_t>(n) * sizeof(u32));
     }
     return n;
 }
@@ -300,11 +298,14 @@ long sys_setgroups(long size_arg, long list)
     u32* groups = nullptr;
     if (size > 0) {
         if (!user_in(list, size * sizeof(u32)))
-            return -EFAULT;
+            return -EFAULT; // before the allocation's ENOMEM
         groups = static_cast<u32*>(kernel::kmalloc(size * sizeof(u32)));
         if (!groups)
             return -ENOMEM;
-        std::memcpy(groups, reinterpret_cast<const void*>(list), size * sizeof(u32));
+        if (!copy_from_user(groups, static_cast<u64>(list), size * sizeof(u32))) {
+            kernel::kfree(groups);
+            return -EFAULT;
+        }
         // Kept sorted, as Linux keeps them (getgroups shows the order).
         for (unsigned i = 1; i < size; ++i) {
             u32 g = groups[i];

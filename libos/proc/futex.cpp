@@ -49,7 +49,11 @@ namespace {
 
 long futex_wait(u64 addr, int expected, u64 deadline, u32 bits)
 {
-    if (*reinterpret_cast<volatile int*>(addr) != expected)
+    // The word was checked on entry (sys_futex, interrupts off since): the fault-safe load alone.
+    int now = 0;
+    if (!UserPtr<int>(addr).read_checked(&now))
+        return -EFAULT;
+    if (now != expected)
         return -EAGAIN;
     kernel::Thread* self = kernel::current();
     self->wait_key = addr;
@@ -85,13 +89,16 @@ long futex_requeue(u64 addr, long wake_count, long requeue_count, u64 addr2)
     return woken + moved;
 }
 
-bool read_timeout(long p, u64* ns)
+// The timeout at P in ns: 0, -EFAULT or -EINVAL.
+long read_timeout(long p, u64* ns)
 {
-    auto* ts = reinterpret_cast<const struct timespec*>(p);
-    if (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000)
-        return false;
-    *ns = static_cast<u64>(ts->tv_sec) * 1000000000u + static_cast<u64>(ts->tv_nsec);
-    return true;
+    struct timespec ts;
+    if (long r = read_user(p, &ts); r < 0)
+        return r;
+    if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000)
+        return -EINVAL;
+    *ns = static_cast<u64>(ts.tv_sec) * 1000000000u + static_cast<u64>(ts.tv_nsec);
+    return 0;
 }
 
 } // namespace
@@ -112,11 +119,9 @@ long sys_futex(long uaddr, long op, long val, long timeout, long uaddr2, long va
             return -EINVAL;
         u64 deadline = 0;
         if (timeout) {
-            if (!user_in(timeout, sizeof(struct timespec)))
-                return -EFAULT;
             u64 ns = 0;
-            if (!read_timeout(timeout, &ns))
-                return -EINVAL;
+            if (long r = read_timeout(timeout, &ns); r < 0)
+                return r;
             u64 now = kernel::monotonic_ns();
             if (cmd == FUTEX_WAIT) { // relative
                 deadline = now + ns;
@@ -145,8 +150,13 @@ long sys_futex(long uaddr, long op, long val, long timeout, long uaddr2, long va
             return -EFAULT;
         if (val < 0 || timeout < 0) // timeout carries the requeue count
             return -EINVAL;
-        if (cmd == FUTEX_CMP_REQUEUE && *reinterpret_cast<volatile int*>(uaddr) != static_cast<int>(val3))
-            return -EAGAIN;
+        if (cmd == FUTEX_CMP_REQUEUE) {
+            Result<int> now = UserPtr<int>(addr).read();
+            if (!now)
+                return -EFAULT;
+            if (*now != static_cast<int>(val3))
+                return -EAGAIN;
+        }
         return futex_requeue(addr, val, timeout, static_cast<u64>(uaddr2));
     default:
         return -ENOSYS; // FUTEX_WAKE_OP, PI futexes: musl does not use them

@@ -51,10 +51,7 @@ long sys_arch_prctl(long code, long addr)
         kernel::set_fs_base(static_cast<u64>(addr));
         return 0;
     case ARCH_GET_FS:
-        if (!user_ok(addr, sizeof(u64)))
-            return -EFAULT;
-        *reinterpret_cast<u64*>(addr) = arch::fs_base();
-        return 0;
+        return write_user(addr, arch::fs_base());
     default:
         return -EINVAL;
     }
@@ -62,8 +59,6 @@ long sys_arch_prctl(long code, long addr)
 
 long sys_uname(long buf)
 {
-    if (!user_ok(buf, sizeof(struct utsname)))
-        return -EFAULT;
     // The libOS implements Linux's system call interface, so programs that check for Linux
     // see it; the version field says what really runs.
     struct utsname u {};
@@ -73,8 +68,7 @@ long sys_uname(long buf)
     std::strcpy(u.version, "Atoll unikernel");
     std::strcpy(u.machine, "x86_64");
     std::strcpy(u.domainname, "(none)");
-    std::memcpy(reinterpret_cast<void*>(buf), &u, sizeof(u));
-    return 0;
+    return write_user(buf, u);
 }
 
 namespace {
@@ -128,7 +122,16 @@ long sys_getrandom(long buf, long len, long flags)
         len = 33554431;
     if (!user_ok(buf, static_cast<std::size_t>(len)))
         return -EFAULT;
-    fill_random(reinterpret_cast<void*>(buf), static_cast<std::size_t>(len));
+    // Through a kernel buffer, a chunk at a time: the device and the CPU's instruction write
+    // into it, and only the copy touches the application's (checked) range.
+    unsigned char chunk[256];
+    for (long done = 0; done < len;) {
+        std::size_t n = static_cast<std::size_t>(len - done) < sizeof(chunk) ? static_cast<std::size_t>(len - done) : sizeof(chunk);
+        fill_random(chunk, n);
+        if (!copy_checked(reinterpret_cast<void*>(buf + done), chunk, n))
+            return done ? done : -EFAULT;
+        done += static_cast<long>(n);
+    }
     return len;
 }
 
@@ -138,9 +141,8 @@ long sys_sched_getaffinity(long pid, long size, long mask)
         return -ESRCH;
     if (size < static_cast<long>(sizeof(unsigned long)) || (size & (sizeof(unsigned long) - 1)))
         return -EINVAL;
-    if (!user_ok(mask, sizeof(unsigned long)))
-        return -EFAULT;
-    *reinterpret_cast<unsigned long*>(mask) = 1; // one CPU
+    if (long r = write_user(mask, 1ul); r < 0) // one CPU
+        return r;
     return sizeof(unsigned long);
 }
 
@@ -184,9 +186,8 @@ long sys_prlimit64(long pid, long resource, long new_limit, long old_limit)
     init_limits();
     struct rlimit next {};
     if (new_limit) {
-        if (!user_in(new_limit, sizeof(struct rlimit)))
-            return -EFAULT;
-        next = *reinterpret_cast<const struct rlimit*>(new_limit);
+        if (long r = read_user(new_limit, &next); r < 0)
+            return r;
         if (next.rlim_cur > next.rlim_max)
             return -EINVAL;
         // Raising a hard limit takes CAP_SYS_RESOURCE; descriptors stop at the table's size
@@ -197,9 +198,8 @@ long sys_prlimit64(long pid, long resource, long new_limit, long old_limit)
             return -EPERM;
     }
     if (old_limit) {
-        if (!user_ok(old_limit, sizeof(struct rlimit)))
-            return -EFAULT;
-        *reinterpret_cast<struct rlimit*>(old_limit) = s_limits[resource];
+        if (long r = write_user(old_limit, s_limits[resource]); r < 0)
+            return r;
     }
     if (new_limit) {
         s_limits[resource] = next;
@@ -219,10 +219,11 @@ long sys_sched_setaffinity(long pid, long size, long mask)
         return -ESRCH;
     if (size <= 0)
         return -EINVAL;
-    if (!user_in(mask, 1))
-        return -EFAULT;
+    unsigned char first = 0;
+    if (long r = read_user(mask, &first); r < 0)
+        return r;
     // One CPU: any mask that contains it is what we already do.
-    return (*reinterpret_cast<const unsigned char*>(mask) & 1) ? 0 : -EINVAL;
+    return (first & 1) ? 0 : -EINVAL;
 }
 
 long sys_getrlimit(long resource, long rlim) { return sys_prlimit64(0, resource, 0, rlim); }
@@ -231,18 +232,16 @@ long sys_setrlimit(long resource, long rlim)
 {
     if (resource < 0 || resource >= RLIM_NLIMITS)
         return -EINVAL;
-    if (!user_in(rlim, sizeof(struct rlimit)))
-        return -EFAULT;
-    auto* r = reinterpret_cast<const struct rlimit*>(rlim);
-    if (r->rlim_cur > r->rlim_max)
+    struct rlimit lim;
+    if (long r = read_user(rlim, &lim); r < 0)
+        return r;
+    if (lim.rlim_cur > lim.rlim_max)
         return -EINVAL;
     return sys_prlimit64(0, resource, rlim, 0);
 }
 
 long sys_sysinfo(long info)
 {
-    if (!user_ok(info, sizeof(struct sysinfo)))
-        return -EFAULT;
     struct sysinfo s {};
     s.uptime = static_cast<long>(kernel::monotonic_ns() / 1000000000u);
     s.totalram = kernel::memory_total();
@@ -251,16 +250,13 @@ long sys_sysinfo(long info)
     s.bufferram = 0;
     s.procs = static_cast<unsigned short>(kernel::thread_count());
     s.mem_unit = 1;
-    std::memcpy(reinterpret_cast<void*>(info), &s, sizeof(s));
-    return 0;
+    return write_user(info, s);
 }
 
 long sys_getrusage(long who, long usage)
 {
     if (who != RUSAGE_SELF && who != RUSAGE_CHILDREN && who != RUSAGE_THREAD)
         return -EINVAL;
-    if (!user_ok(usage, sizeof(struct rusage)))
-        return -EFAULT;
     struct rusage r {};
     if (who != RUSAGE_CHILDREN) {
         u64 ns = who == RUSAGE_THREAD ? kernel::thread_cpu_ns(kernel::current()) : kernel::process_cpu_ns();
@@ -270,8 +266,7 @@ long sys_getrusage(long who, long usage)
         r.ru_maxrss = static_cast<long>((kernel::memory_total() - kernel::memory_free()) >> 10);
         r.ru_nvcsw = static_cast<long>(kernel::context_switches());
     }
-    std::memcpy(reinterpret_cast<void*>(usage), &r, sizeof(r));
-    return 0;
+    return write_user(usage, r);
 }
 
 long sys_times(long buf)
@@ -279,11 +274,10 @@ long sys_times(long buf)
     constexpr u64 k_ticks_per_s = 100;
     u64 cpu = kernel::process_cpu_ns() / (1000000000u / k_ticks_per_s);
     if (buf) {
-        if (!user_ok(buf, sizeof(struct tms)))
-            return -EFAULT;
         struct tms t {};
         t.tms_utime = static_cast<clock_t>(cpu);
-        std::memcpy(reinterpret_cast<void*>(buf), &t, sizeof(t));
+        if (long r = write_user(buf, t); r < 0)
+            return r;
     }
     return static_cast<long>(kernel::monotonic_ns() / (1000000000u / k_ticks_per_s));
 }
@@ -305,18 +299,12 @@ long sys_sched_query(long n, long a1, long a2)
     case SYS_sched_getparam:
         if (a1 < 0 || !a2)
             return -EINVAL;
-        if (!user_ok(a2, sizeof(struct sched_param)))
-            return -EFAULT;
-        reinterpret_cast<struct sched_param*>(a2)->sched_priority = 0;
-        return 0;
+        return write_user(a2, sched_param {}); // priority 0
     case SYS_sched_setparam:
     case SYS_sched_setscheduler:
         return -EPERM; // one policy: SCHED_OTHER, round robin in 10 ms slices
     case SYS_sched_rr_get_interval:
-        if (!user_ok(a2, sizeof(struct timespec)))
-            return -EFAULT;
-        *reinterpret_cast<struct timespec*>(a2) = { 0, 10000000 };
-        return 0;
+        return write_user(a2, timespec { 0, 10000000 });
     default:
         return -ENOSYS;
     }
@@ -400,11 +388,13 @@ long sys_prctl(long option, long a2, long a3, long a4, long a5)
         kernel::set_thread_name(kernel::current(), name);
         return 0;
     }
-    case PR_GET_NAME:
-        if (!user_ok(a2, 16))
-            return -EFAULT;
-        std::strncpy(reinterpret_cast<char*>(a2), kernel::current()->name, 16);
-        return 0;
+    case PR_GET_NAME: {
+        struct {
+            char name[16];
+        } out;
+        std::strncpy(out.name, kernel::current()->name, sizeof(out.name));
+        return write_user(a2, out);
+    }
     // Stored and reported; nothing here dumps core, execs or has a parent that could die.
     case PR_SET_DUMPABLE:
         if (a2 != 0 && a2 != 1)
@@ -419,10 +409,7 @@ long sys_prctl(long option, long a2, long a3, long a4, long a5)
         self().pdeathsig = static_cast<int>(a2);
         return 0;
     case PR_GET_PDEATHSIG:
-        if (!user_ok(a2, sizeof(int)))
-            return -EFAULT;
-        *reinterpret_cast<int*>(a2) = self().pdeathsig;
-        return 0;
+        return write_user(a2, self().pdeathsig);
     case PR_SET_NO_NEW_PRIVS:
         if (a2 != 1 || a3 || a4 || a5)
             return -EINVAL;

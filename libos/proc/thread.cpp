@@ -47,8 +47,8 @@ void unmap_after_exit(void*) { (void)sys_munmap(static_cast<long>(s_unmap.base),
 // Clears and wakes the child-tid word (pthread_join waits on it), as Linux does at exit.
 void clear_child_tid(ProcThread& pt)
 {
-    if (pt.clear_child_tid && user_ok(pt.clear_child_tid, sizeof(int))) {
-        *pt.clear_child_tid = 0;
+    // Linux ignores a word the thread can no longer write (it may have unmapped it).
+    if (pt.clear_child_tid && write_user(pt.clear_child_tid, 0) == 0) {
         futex_wake(reinterpret_cast<u64>(pt.clear_child_tid), 1, FUTEX_BITSET_MATCH_ANY);
     }
 }
@@ -119,10 +119,11 @@ extern "C" int __atoll_clone(int (*fn)(void*), void* stack, int flags, void* arg
             pt.nice = proc(parent).nice;
             if (flags & CLONE_CHILD_CLEARTID)
                 pt.clear_child_tid = ctid;
+            // Both checked above, with interrupts off since: nothing can have unmapped them.
             if (flags & CLONE_PARENT_SETTID)
-                *ptid = t->tid;
+                (void)write_user(ptid, t->tid);
             if (flags & CLONE_CHILD_SETTID)
-                *ctid = t->tid;
+                (void)write_user(ctid, t->tid);
             result = t->tid;
         }
     }

@@ -336,13 +336,17 @@ long sys_rt_sigaction(long sig, long act, long oldact, long sigsetsize)
         return -EINVAL;
     if (act && (sig == SIGKILL || sig == SIGSTOP))
         return -EINVAL;
-    if (act && !user_in(act, sizeof(KernelSigaction)))
-        return -EFAULT;
+    KernelSigaction action;
+    if (act) {
+        if (long r = read_user(act, &action); r < 0)
+            return r;
+    }
+    // Written after the change: checked before it, so that a bad pointer changes nothing.
     if (oldact && !user_ok(oldact, sizeof(KernelSigaction)))
         return -EFAULT;
     KernelSigaction old = s_actions[sig];
     if (act) {
-        s_actions[sig] = *reinterpret_cast<const KernelSigaction*>(act);
+        s_actions[sig] = action;
         s_actions[sig].mask &= ~k_unblockable;
         // POSIX: setting a pending signal to be ignored discards it, blocked or not.
         if (is_ignored(static_cast<int>(sig)) && sig != k_sigcancel) {
@@ -351,23 +355,23 @@ long sys_rt_sigaction(long sig, long act, long oldact, long sigsetsize)
             discard(&s_process_queue, &s_process_pending, static_cast<int>(sig));
         }
     }
-    if (oldact)
-        *reinterpret_cast<KernelSigaction*>(oldact) = old;
-    return 0;
+    return oldact ? write_user(oldact, old) : 0;
 }
 
 long sys_rt_sigprocmask(long how, long set, long oldset, long sigsetsize)
 {
     if (sigsetsize != sizeof(unsigned long))
         return -EINVAL;
-    if (set && !user_in(set, sizeof(unsigned long)))
-        return -EFAULT;
+    unsigned long s = 0;
+    if (set) {
+        if (long r = read_user(set, &s); r < 0)
+            return r;
+    }
     if (oldset && !user_ok(oldset, sizeof(unsigned long)))
-        return -EFAULT;
+        return -EFAULT; // checked before the mask changes
     ProcThread& me = self();
     unsigned long old = me.sig_blocked;
     if (set) {
-        unsigned long s = *reinterpret_cast<const unsigned long*>(set);
         switch (how) {
         case SIG_BLOCK: me.sig_blocked |= s; break;
         case SIG_UNBLOCK: me.sig_blocked &= ~s; break;
@@ -381,8 +385,10 @@ long sys_rt_sigprocmask(long how, long set, long oldset, long sigsetsize)
                 discard(&me.queue, &me.sig_pending, sig);
         }
     }
-    if (oldset)
-        *reinterpret_cast<unsigned long*>(oldset) = old;
+    if (oldset) {
+        if (long r = write_user(oldset, old); r < 0)
+            return r;
+    }
     return 0; // newly unblocked pending signals are delivered on the way out
 }
 
@@ -418,47 +424,45 @@ long sys_tgkill(long tgid, long tid, long sig)
 
 long sys_rt_sigqueueinfo(long pid, long sig, long info)
 {
-    if (!user_in(info, sizeof(siginfo_t)))
-        return -EFAULT;
+    siginfo_t si;
+    if (long r = read_user(info, &si); r < 0)
+        return r;
     if (pid != k_pid)
         return -ESRCH;
-    auto* si = reinterpret_cast<const siginfo_t*>(info);
-    return send_to_process(sig, si->si_code, si->si_value);
+    return send_to_process(sig, si.si_code, si.si_value);
 }
 
 long sys_rt_tgsigqueueinfo(long tgid, long tid, long sig, long info)
 {
-    if (!user_in(info, sizeof(siginfo_t)))
-        return -EFAULT;
+    siginfo_t si;
+    if (long r = read_user(info, &si); r < 0)
+        return r;
     if (tgid != k_pid)
         return -ESRCH;
     kernel::Thread* t = kernel::find_thread(static_cast<int>(tid));
     if (!t || t->kernel_thread)
         return -ESRCH;
-    auto* si = reinterpret_cast<const siginfo_t*>(info);
-    return send(t, sig, si->si_code, si->si_value);
+    return send(t, sig, si.si_code, si.si_value);
 }
 
 long sys_rt_sigpending(long set, long size)
 {
     if (size != sizeof(unsigned long))
         return -EINVAL;
-    if (!user_ok(set, sizeof(unsigned long)))
-        return -EFAULT;
     ProcThread& me = self();
-    *reinterpret_cast<unsigned long*>(set) = (me.sig_pending | s_process_pending) & me.sig_blocked;
-    return 0;
+    return write_user(set, (me.sig_pending | s_process_pending) & me.sig_blocked);
 }
 
 long sys_rt_sigsuspend(long mask, long size)
 {
     if (size != sizeof(unsigned long))
         return -EINVAL;
-    if (!user_in(mask, sizeof(unsigned long)))
-        return -EFAULT;
+    unsigned long temporary = 0;
+    if (long r = read_user(mask, &temporary); r < 0)
+        return r;
     ProcThread& me = self();
     unsigned long saved = me.sig_blocked;
-    me.sig_blocked = *reinterpret_cast<const unsigned long*>(mask) & ~k_unblockable;
+    me.sig_blocked = temporary & ~k_unblockable;
     // Wait until a signal that the temporary mask lets through is pending.
     while (!has_deliverable_signal())
         (void)kernel::block(nullptr, 0, true);
@@ -471,29 +475,34 @@ long sys_rt_sigtimedwait(long set, long info, long timeout, long size)
 {
     if (size != sizeof(unsigned long))
         return -EINVAL;
-    if (!user_in(set, sizeof(unsigned long)))
-        return -EFAULT;
+    unsigned long wanted = 0;
+    if (long r = read_user(set, &wanted); r < 0)
+        return r;
+    wanted &= ~k_unblockable;
     if (info && !user_ok(info, sizeof(siginfo_t)))
-        return -EFAULT;
+        return -EFAULT; // before a signal is taken (the copy out checks again)
     u64 deadline = 0;
     bool poll_only = false;
     if (timeout) {
-        if (!user_in(timeout, sizeof(struct timespec)))
-            return -EFAULT;
-        auto* ts = reinterpret_cast<const struct timespec*>(timeout);
-        if (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000)
+        struct timespec ts;
+        if (long r = read_user(timeout, &ts); r < 0)
+            return r;
+        if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000)
             return -EINVAL;
-        u64 ns = static_cast<u64>(ts->tv_sec) * 1000000000u + static_cast<u64>(ts->tv_nsec);
+        u64 ns = static_cast<u64>(ts.tv_sec) * 1000000000u + static_cast<u64>(ts.tv_nsec);
         poll_only = ns == 0;
         deadline = kernel::monotonic_ns() + ns;
     }
-    unsigned long wanted = *reinterpret_cast<const unsigned long*>(set) & ~k_unblockable;
     ProcThread& me = self();
     for (;;) {
         PendingSignal p;
         if (dequeue(&me.queue, &me.sig_pending, wanted, &p) || dequeue(&s_process_queue, &s_process_pending, wanted, &p)) {
-            if (info)
-                fill_info(reinterpret_cast<siginfo_t*>(info), p);
+            if (info) {
+                siginfo_t si;
+                fill_info(&si, p);
+                if (long r = write_user(info, si); r < 0)
+                    return r; // the signal is taken, as on Linux
+            }
             return p.sig;
         }
         if (poll_only)
@@ -515,18 +524,17 @@ long sys_sigaltstack(long ss, long old)
     ProcThread& me = self();
     bool on = on_altstack(me);
     if (old) {
-        if (!user_ok(old, sizeof(stack_t)))
-            return -EFAULT;
         stack_t o {};
         o.ss_sp = me.altstack_sp;
         o.ss_size = me.altstack_size;
         o.ss_flags = (me.altstack_flags & SS_DISABLE) ? SS_DISABLE : (on ? SS_ONSTACK : 0);
-        *reinterpret_cast<stack_t*>(old) = o;
+        if (long r = write_user(old, o); r < 0)
+            return r;
     }
     if (ss) {
-        if (!user_in(ss, sizeof(stack_t)))
-            return -EFAULT;
-        stack_t n = *reinterpret_cast<const stack_t*>(ss);
+        stack_t n;
+        if (long r = read_user(ss, &n); r < 0)
+            return r;
         if (n.ss_flags & ~(SS_DISABLE | SS_AUTODISARM))
             return -EINVAL;
         if (on)

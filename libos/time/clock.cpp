@@ -64,9 +64,13 @@ bool valid_clock(long clock, u64* now)
     }
 }
 
-bool read_timespec(long p, u64* ns)
+// The application's timespec at P in ns: 0, -EFAULT or -EINVAL.
+long read_timespec(long p, u64* ns)
 {
-    return user_in(p, sizeof(struct timespec)) && timespec_ns(*reinterpret_cast<const struct timespec*>(p), ns);
+    struct timespec ts;
+    if (long r = read_user(p, &ts); r < 0)
+        return r;
+    return timespec_ns(ts, ns) ? 0 : -EINVAL;
 }
 
 
@@ -81,7 +85,10 @@ long sleep_ns(u64 ns, long rem)
         return 0;
     if (rem) {
         u64 now = kernel::monotonic_ns();
-        ns_timespec(deadline > now ? deadline - now : 0, reinterpret_cast<struct timespec*>(rem));
+        struct timespec left;
+        ns_timespec(deadline > now ? deadline - now : 0, &left);
+        if (long w = write_user(rem, left); w < 0)
+            return w; // Linux too: the remainder's EFAULT replaces EINTR
     }
     return -EINTR;
 }
@@ -107,10 +114,9 @@ long sys_clock_gettime(long clock, long ts)
     u64 now = 0;
     if (!valid_clock(clock, &now))
         return -EINVAL;
-    if (!user_ok(ts, sizeof(struct timespec)))
-        return -EFAULT;
-    ns_timespec(now, reinterpret_cast<struct timespec*>(ts));
-    return 0;
+    struct timespec out;
+    ns_timespec(now, &out);
+    return write_user(ts, out);
 }
 
 bool clock_gettime_unlocked(long clock, long ts, long* result)
@@ -121,9 +127,15 @@ bool clock_gettime_unlocked(long clock, long ts, long* result)
                  (kind == ClockKind::Monotonic && kernel::monotonic_ns_ready(&now));
     if (!ready)
         return false; // the CPU clocks, TAI, an unknown id, or a first read still to do
-    if (!user_ok(ts, sizeof(struct timespec)))
-        return false; // the locked path reports EFAULT (the tables may be mid-change)
-    ns_timespec(now, reinterpret_cast<struct timespec*>(ts));
+    // Without the lock the tables may be mid-change, or another thread may unmap TS before the
+    // store: the fault-safe store fails then, and the locked path reports EFAULT.
+    UserPtr<struct timespec> out(ts);
+    if (!out.writable())
+        return false;
+    struct timespec v;
+    ns_timespec(now, &v);
+    if (!out.write_checked(v))
+        return false;
     *result = 0;
     return true;
 }
@@ -138,9 +150,9 @@ long sys_clock_settime(long clock, long ts)
     // read.
     if (clock != CLOCK_REALTIME)
         return -EINVAL;
-    if (!user_in(ts, sizeof(struct timespec)))
-        return -EFAULT;
-    const auto& t = *reinterpret_cast<const struct timespec*>(ts);
+    struct timespec t;
+    if (long r = read_user(ts, &t); r < 0)
+        return r;
     u64 ns = 0;
     if (!timespec_ns(t, &ns) || t.tv_sec >= k_settod_sec_max)
         return -EINVAL;
@@ -163,16 +175,14 @@ long sys_settimeofday(long tv, long tz)
     struct timeval t {};
     struct timezone z {};
     if (tv) {
-        if (!user_in(tv, sizeof(struct timeval)))
-            return -EFAULT;
-        t = *reinterpret_cast<const struct timeval*>(tv);
+        if (long r = read_user(tv, &t); r < 0)
+            return r;
         if (t.tv_usec > 1000000 || t.tv_usec < 0)
             return -EINVAL;
     }
     if (tz) {
-        if (!user_in(tz, sizeof(struct timezone)))
-            return -EFAULT;
-        z = *reinterpret_cast<const struct timezone*>(tz);
+        if (long r = read_user(tz, &z); r < 0)
+            return r;
     }
     u64 ns = 0;
     if (tv && (t.tv_sec < 0 || t.tv_sec >= k_settod_sec_max || t.tv_usec >= 1000000))
@@ -226,13 +236,15 @@ long validate_timex(const struct timex& tx)
 
 long sys_clock_adjtime(long clock, long txp)
 {
+    struct timex tx;
+    if (long r = read_user(txp, &tx); r < 0)
+        return r;
     if (!user_ok(txp, sizeof(struct timex)))
-        return -EFAULT;
+        return -EFAULT; // written back below: checked before anything changes
     if (clock_kind(clock) == ClockKind::Unknown && clock != CLOCK_REALTIME_ALARM && clock != CLOCK_BOOTTIME_ALARM)
         return -EINVAL;
     if (clock != CLOCK_REALTIME)
         return -EOPNOTSUPP; // only the wall clock is adjustable, as on Linux
-    auto& tx = *reinterpret_cast<struct timex*>(txp);
     if (long err = validate_timex(tx))
         return err;
     if (tx.modes & kernel::k_adj_setoffset) {
@@ -267,6 +279,8 @@ long sys_clock_adjtime(long clock, long txp)
     tx.shift = 0;
     tx.time.tv_sec = static_cast<time_t>(real / k_ns);
     tx.time.tv_usec = static_cast<suseconds_t>((st.status & kernel::k_sta_nano) ? real % k_ns : real % k_ns / 1000);
+    if (long w = write_user(txp, tx); w < 0)
+        return w;
     return st.result;
 }
 
@@ -279,29 +293,26 @@ long sys_clock_getres(long clock, long ts)
         return -EINVAL;
     if (ts == 0)
         return 0;
-    if (!user_ok(ts, sizeof(struct timespec)))
-        return -EFAULT;
-    ns_timespec(1, reinterpret_cast<struct timespec*>(ts));
-    return 0;
+    struct timespec res;
+    ns_timespec(1, &res);
+    return write_user(ts, res);
 }
 
 long sys_gettimeofday(long tv, long tz)
 {
     if (tv) {
         if (!user_ok(tv, sizeof(struct timeval)))
-            return -EFAULT;
+            return -EFAULT; // before the wait for the host's clock
         kernel::clock_wait_for_host();
         u64 now = kernel::realtime_ns();
-        auto* t = reinterpret_cast<struct timeval*>(tv);
-        t->tv_sec = static_cast<time_t>(now / k_ns);
-        t->tv_usec = static_cast<suseconds_t>((now % k_ns) / 1000);
+        struct timeval t { static_cast<time_t>(now / k_ns), static_cast<suseconds_t>((now % k_ns) / 1000) };
+        if (long r = write_user(tv, t); r < 0)
+            return r;
     }
     if (tz) {
-        if (!user_ok(tz, sizeof(struct timezone)))
-            return -EFAULT;
-        auto* z = reinterpret_cast<struct timezone*>(tz);
-        z->tz_minuteswest = s_timezone.minuteswest;
-        z->tz_dsttime = s_timezone.dsttime;
+        struct timezone z { s_timezone.minuteswest, s_timezone.dsttime };
+        if (long r = write_user(tz, z); r < 0)
+            return r;
     }
     return 0;
 }
@@ -311,22 +322,19 @@ long sys_time(long t)
     kernel::clock_wait_for_host();
     long now = static_cast<long>(kernel::realtime_ns() / k_ns);
     if (t) {
-        if (!user_ok(t, sizeof(time_t)))
-            return -EFAULT;
-        *reinterpret_cast<time_t*>(t) = now;
+        if (long r = write_user(t, static_cast<time_t>(now)); r < 0)
+            return r;
     }
     return now;
 }
 
 long sys_nanosleep(long req, long rem)
 {
-    if (!user_in(req, sizeof(struct timespec)))
-        return -EFAULT;
     u64 ns = 0;
-    if (!read_timespec(req, &ns))
-        return -EINVAL;
+    if (long r = read_timespec(req, &ns); r < 0)
+        return r;
     if (rem && !user_ok(rem, sizeof(struct timespec)))
-        return -EFAULT;
+        return -EFAULT; // before sleeping (written only if a signal ends the sleep)
     return sleep_ns(ns, rem);
 }
 
@@ -337,11 +345,9 @@ long sys_clock_nanosleep(long clock, long flags, long req, long rem)
         return -EINVAL;
     if (flags & ~static_cast<long>(TIMER_ABSTIME))
         return -EINVAL;
-    if (!user_in(req, sizeof(struct timespec)))
-        return -EFAULT;
     u64 ns = 0;
-    if (!read_timespec(req, &ns))
-        return -EINVAL;
+    if (long r = read_timespec(req, &ns); r < 0)
+        return r;
     if (flags & TIMER_ABSTIME) {
         ns = ns > now ? ns - now : 0;
         rem = 0; // an absolute sleep has no remainder to report

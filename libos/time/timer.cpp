@@ -130,12 +130,13 @@ long unsupported(const char* what)
 
 long read_itimerspec(long new_value, long old_value, u64* value, u64* interval)
 {
-    if (!user_in(new_value, sizeof(struct itimerspec)))
-        return -EFAULT;
+    struct itimerspec nv;
+    if (long r = read_user(new_value, &nv); r < 0)
+        return r;
+    // The old value is written after the change: checked now, so that a bad pointer changes
+    // nothing (Linux copies the new value in and checks the old one before acting too).
     if (old_value && !user_ok(old_value, sizeof(struct itimerspec)))
         return -EFAULT;
-    struct itimerspec nv;
-    std::memcpy(&nv, reinterpret_cast<const void*>(new_value), sizeof(nv));
     if (!timespec_ns(nv.it_value, value) || !timespec_ns(nv.it_interval, interval))
         return -EINVAL;
     return 0;
@@ -182,13 +183,13 @@ long sys_setitimer(long which, long new_value, long old_value)
 {
     if (which != ITIMER_REAL && which != ITIMER_VIRTUAL && which != ITIMER_PROF)
         return -EINVAL;
-    if (new_value && !user_in(new_value, sizeof(struct itimerval)))
-        return -EFAULT;
-    if (old_value && !user_ok(old_value, sizeof(struct itimerval)))
-        return -EFAULT;
     struct itimerval nv {};
-    if (new_value)
-        std::memcpy(&nv, reinterpret_cast<const void*>(new_value), sizeof(nv));
+    if (new_value) {
+        if (long r = read_user(new_value, &nv); r < 0)
+            return r;
+    }
+    if (old_value && !user_ok(old_value, sizeof(struct itimerval)))
+        return -EFAULT; // checked before anything changes
     for (const struct timeval* tv : { &nv.it_value, &nv.it_interval }) {
         if (tv->tv_sec < 0 || tv->tv_usec < 0 || tv->tv_usec >= 1000000)
             return -EINVAL;
@@ -197,28 +198,26 @@ long sys_setitimer(long which, long new_value, long old_value)
     u64 interval = static_cast<u64>(nv.it_interval.tv_sec) * k_ns + static_cast<u64>(nv.it_interval.tv_usec) * 1000;
     if (which != ITIMER_REAL) {
         // CPU-time timers are not kept; disarming one (what a program does on exit) is true.
-        if (old_value)
-            std::memset(reinterpret_cast<void*>(old_value), 0, sizeof(struct itimerval));
+        if (old_value) {
+            if (long r = write_user(old_value, itimerval {}); r < 0)
+                return r;
+        }
         return value ? unsupported("setitimer(ITIMER_VIRTUAL / ITIMER_PROF)") : 0;
     }
-    if (old_value)
-        read_itimer(itimer_real(), reinterpret_cast<struct itimerval*>(old_value));
+    struct itimerval old {};
+    read_itimer(itimer_real(), &old);
     arm(itimer_real(), value, interval, false);
-    return 0;
+    return old_value ? write_user(old_value, old) : 0;
 }
 
 long sys_getitimer(long which, long cur)
 {
     if (which != ITIMER_REAL && which != ITIMER_VIRTUAL && which != ITIMER_PROF)
         return -EINVAL;
-    if (!user_ok(cur, sizeof(struct itimerval)))
-        return -EFAULT;
-    auto* out = reinterpret_cast<struct itimerval*>(cur);
-    std::memset(out, 0, sizeof(*out));
-    if (which != ITIMER_REAL)
-        return 0; // never armed (setitimer refuses to)
-    read_itimer(itimer_real(), out);
-    return 0;
+    struct itimerval out {};
+    if (which == ITIMER_REAL) // the others are never armed (setitimer refuses to)
+        read_itimer(itimer_real(), &out);
+    return write_user(cur, out);
 }
 
 long sys_alarm(long seconds)
@@ -251,9 +250,8 @@ long sys_timer_create(long clock, long sevp, long idp)
         return -EFAULT;
     struct sigevent ev {};
     if (sevp) {
-        if (!user_in(sevp, sizeof(struct sigevent)))
-            return -EFAULT;
-        std::memcpy(&ev, reinterpret_cast<const void*>(sevp), sizeof(ev));
+        if (long r = read_user(sevp, &ev); r < 0)
+            return r;
     } else {
         ev.sigev_notify = SIGEV_SIGNAL;
         ev.sigev_signo = SIGALRM;
@@ -290,7 +288,10 @@ long sys_timer_create(long clock, long sevp, long idp)
     t.code = SI_TIMER;
     t.tid = tid;
     t.value = sevp ? ev.sigev_value : sigval { .sival_int = id };
-    *reinterpret_cast<int*>(idp) = id;
+    if (long r = write_user(idp, id); r < 0) {
+        t.used = false; // Linux deletes the timer again when the id cannot be written
+        return r;
+    }
     return 0;
 }
 
@@ -303,11 +304,10 @@ long sys_timer_settime(long id, long flags, long new_value, long old_value)
     u64 value = 0, interval = 0;
     if (long r = read_itimerspec(new_value, old_value, &value, &interval); r < 0)
         return r;
-    if (old_value) {
-        write_itimerspec(*t, t->interval, reinterpret_cast<struct itimerspec*>(old_value));
-    }
+    struct itimerspec old {};
+    write_itimerspec(*t, t->interval, &old);
     arm(*t, value, interval, flags & TIMER_ABSTIME);
-    return 0;
+    return old_value ? write_user(old_value, old) : 0;
 }
 
 long sys_timer_gettime(long id, long cur)
@@ -315,10 +315,9 @@ long sys_timer_gettime(long id, long cur)
     Timer* t = timer_of(id);
     if (!t)
         return -EINVAL;
-    if (!user_ok(cur, sizeof(struct itimerspec)))
-        return -EFAULT;
-    write_itimerspec(*t, t->interval, reinterpret_cast<struct itimerspec*>(cur));
-    return 0;
+    struct itimerspec out {};
+    write_itimerspec(*t, t->interval, &out);
+    return write_user(cur, out);
 }
 
 long sys_timer_getoverrun(long id)

@@ -5,6 +5,7 @@
 #include <kernel/arch/mmu.h>
 #include <kernel/arch/context.h>
 #include <kernel/arch/timer.h>
+#include <kernel/arch/user_access.h>
 
 #include <arch/x86_64/io.h>
 #include <kernel/interrupts.h>
@@ -420,6 +421,10 @@ extern "C" void atoll_exception(atl::arch::InterruptFrame* frame)
 {
     // A page not present in a growable stack (kernel/stack.h): commit it and retry the access.
     if (frame->vector == 14 && !(frame->error_code & 1) && atl::kernel::stack_grow(atl::arch::read_cr2()))
+        return;
+    // An access to the application's memory that faulted (a page it unmapped or protected, a
+    // non-canonical address): the access returns EFAULT instead (kernel/user_memory.h).
+    if ((frame->vector == 14 || frame->vector == 13) && atl::arch::fixup_user_access(frame))
         return;
     if (atl::kernel::redirect_to_signal(frame))
         return;

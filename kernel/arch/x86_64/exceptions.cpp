@@ -5,6 +5,7 @@
 
 #include <kernel/arch/cpu.h>
 #include <kernel/arch/page_tables.h>
+#include <kernel/arch/user_access.h>
 #include <kernel/console.h>
 #include <kernel/memory.h>
 #include <kernel/paging.h>
@@ -15,6 +16,7 @@
 
 #include <arch/x86_64/io.h>
 
+#include <cstdint>
 #include <cstdio>
 
 namespace atl::kernel {
@@ -86,6 +88,37 @@ const char* fault_hint(u64 cr2, u64 error, u64 rsp)
 }
 
 } // namespace
+
+} // namespace atl::kernel
+
+// The records of the accesses to the application's memory (include/arch/user_access_inline.h,
+// user_copy.S), bounds from kernel/linker.ld.
+namespace {
+struct UserAccessRecord {
+    std::int32_t insn, fixup; // each an offset from the field itself
+};
+}
+extern "C" const UserAccessRecord __atoll_extable_start[], __atoll_extable_end[];
+
+namespace atl::arch {
+
+// A linear search: faults in these accesses are rare (a bad pointer from the application),
+// the table is short, and nothing else pays for it.
+bool fixup_user_access(InterruptFrame* frame)
+{
+    for (const UserAccessRecord* r = __atoll_extable_start; r < __atoll_extable_end; ++r) {
+        u64 insn = reinterpret_cast<u64>(&r->insn) + static_cast<u64>(static_cast<i64>(r->insn));
+        if (insn == frame->rip) {
+            frame->rip = reinterpret_cast<u64>(&r->fixup) + static_cast<u64>(static_cast<i64>(r->fixup));
+            return true;
+        }
+    }
+    return false;
+}
+
+} // namespace atl::arch
+
+namespace atl::kernel {
 
 void panic_from_exception(const arch::InterruptFrame& f)
 {

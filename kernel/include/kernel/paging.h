@@ -19,7 +19,7 @@ Result<void> paging_init(const MemoryMapEntry* map, std::size_t count);
 // True when every byte of [addr, addr + len) may be read (or, with `write`, written): the
 // check for pointers that applications hand to the libOS.
 bool access_ok(u64 addr, u64 len, bool write); // inline below: the memo, then the walk
-bool access_ok_walk(u64 addr, u64 len, bool write);
+[[gnu::cold]] bool access_ok_walk(u64 addr, u64 len, bool write); // cold: the memo usually answers
 
 namespace detail {
 // The last mapping access_ok found accessible, valid while the tables' generation (bumped
