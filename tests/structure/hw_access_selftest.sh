@@ -6,15 +6,6 @@
 # one planted violation must fail naming the planted file and line.
 set -u -o pipefail
 scanner=$(cd "$(dirname "$0")" && pwd)/hw_access.sh
-tmp=$(mktemp -d -t atoll-hw-access.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
-passed=0 failed=0
-ok() { echo "ok   $1"; passed=$((passed + 1)); }
-fail() { echo "FAIL $1"; failed=$((failed + 1)); }
-
-# put ROOT PATH TEXT: write a file (the line that matters is the last one of TEXT).
-put() { mkdir -p "$(dirname "$1/$2")" && printf '%s\n' "$3" >"$1/$2"; }
-
 clean_tree() {
     local r=$1
     put "$r" kernel/src/clean.cpp '// SPDX-License-Identifier: MIT
@@ -64,32 +55,9 @@ constexpr unsigned short k_com1 = 0x3f8; void put(char c) { arch::outb(k_com1, c
     put "$r" drivers/toolchain/fake.cpp 'void f() { arch::cpuid(0, 0, 0, 0, 0, 0); }'
 }
 
-mkdir -p "$tmp/clean"
-clean_tree "$tmp/clean"
-out=$("$scanner" "$tmp/clean" 2>&1)
-if [ $? = 0 ]; then ok "clean tree passes"; else fail "clean tree passes"; printf '%s\n' "$out"; fi
-
-n=0
-# plant DESCRIPTION PATH TEXT [WHAT]: the clean tree plus PATH must fail, naming PATH:<last line>
-# (and WHAT on that line when given).
-plant() {
-    n=$((n + 1))
-    local r="$tmp/case$n"
-    mkdir -p "$r"
-    clean_tree "$r"
-    put "$r" "$2" "$3"
-    local line out status want
-    line=$(wc -l <"$r/$2")
-    want="^$2:$line: .*${4:-}"
-    out=$("$scanner" "$r" 2>&1)
-    status=$?
-    if [ $status = 1 ] && grep -q "$want" <<<"$out"; then
-        ok "$1 ($(grep -m1 "$want" <<<"$out" | cut -d' ' -f2-))"
-    else
-        fail "$1: exit status $status, expected 1 and a line $2:$line: ${4:-}"
-        printf '%s\n' "$out"
-    fi
-}
+# shellcheck source=selftest_lib.sh
+. "$(dirname "$0")/selftest_lib.sh"
+check_clean
 
 for f in outb inb outw inw outl inl; do
     plant "$f call" kernel/src/$f.cpp "// SPDX-License-Identifier: MIT
@@ -144,5 +112,4 @@ plant ".S outb outside arch" libos/src/s1.S '    .text
 plant ".S cli; hlt outside arch" drivers/s2.S 'stop:    cli; hlt'
 plant ".S mov to cr3 outside arch" kernel/src/s3.S '    movq %rdi, %cr3'
 
-echo "hw_access selftest: $passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish hw_access

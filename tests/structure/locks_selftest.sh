@@ -6,15 +6,6 @@
 # violation must fail naming the planted file and line.
 set -u -o pipefail
 scanner=$(cd "$(dirname "$0")" && pwd)/locks.sh
-tmp=$(mktemp -d -t atoll-locks.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
-passed=0 failed=0
-ok() { echo "ok   $1"; passed=$((passed + 1)); }
-fail() { echo "FAIL $1"; failed=$((failed + 1)); }
-
-# put ROOT PATH TEXT: write a file (the line that matters is the last one of TEXT).
-put() { mkdir -p "$(dirname "$1/$2")" && printf '%s\n' "$3" >"$1/$2"; }
-
 clean_tree() {
     local r=$1
     put "$r" kernel/include/kernel/lock.h '#pragma once
@@ -58,31 +49,9 @@ void add(int n)
     put "$r" libos/tests/fake.cpp 'void f() { irq_save(); }'
 }
 
-mkdir -p "$tmp/clean"
-clean_tree "$tmp/clean"
-out=$("$scanner" "$tmp/clean" 2>&1)
-if [ $? = 0 ]; then ok "clean tree passes"; else fail "clean tree passes"; printf '%s\n' "$out"; fi
-
-n=0
-# plant DESCRIPTION PATH TEXT [WHAT]: the clean tree plus PATH must fail, naming PATH:<last line>.
-plant() {
-    n=$((n + 1))
-    local r="$tmp/case$n"
-    mkdir -p "$r"
-    clean_tree "$r"
-    put "$r" "$2" "$3"
-    local line out status want
-    line=$(wc -l <"$r/$2")
-    want="^$2:$line: .*${4:-}"
-    out=$("$scanner" "$r" 2>&1)
-    status=$?
-    if [ $status = 1 ] && grep -q "$want" <<<"$out"; then
-        ok "$1 ($(grep -m1 "$want" <<<"$out" | cut -d' ' -f2-))"
-    else
-        fail "$1: exit status $status, expected 1 and a line $2:$line: ${4:-}"
-        printf '%s\n' "$out"
-    fi
-}
+# shellcheck source=selftest_lib.sh
+. "$(dirname "$0")/selftest_lib.sh"
+check_clean
 
 plant "irq_save in the kernel" kernel/src/p1.cpp 'void f() {
     IrqState s = kernel::irq_save();' irq_save
@@ -98,5 +67,4 @@ plant "static _locked, its lock named only in a comment" net/p9.cpp '// ATL_REQU
 static void put_locked(Box* m, void* msg) /* ATL_REQUIRES(m->lock) */ { }' put_locked
 plant "out-of-class _locked definition" libos/net/p10.cpp 'void Socket::drain_locked() const { }' drain_locked
 
-echo "locks selftest: $passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish locks
